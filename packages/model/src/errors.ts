@@ -1,0 +1,65 @@
+/**
+ * Stable error codes. A code never changes meaning once released; callers,
+ * the HTTP layer and tests match on it instead of on message text.
+ *
+ * Grouped by the subsystem that raises them.
+ */
+export const ErrorCodes = {
+  // Names and labels (model, sdk)
+  METRIC_NAME_INVALID: 'METRIC_NAME_INVALID',
+  LABEL_NAME_INVALID: 'LABEL_NAME_INVALID',
+  LABEL_NAME_RESERVED: 'LABEL_NAME_RESERVED',
+  LABEL_NAME_DUPLICATE: 'LABEL_NAME_DUPLICATE',
+  LABEL_SET_MISMATCH: 'LABEL_SET_MISMATCH',
+  LABEL_VALUE_INVALID: 'LABEL_VALUE_INVALID',
+  // Metrics registry and instruments (sdk)
+  METRIC_ALREADY_REGISTERED: 'METRIC_ALREADY_REGISTERED',
+  METRIC_HELP_INVALID: 'METRIC_HELP_INVALID',
+  METRIC_OPTIONS_INVALID: 'METRIC_OPTIONS_INVALID',
+  COUNTER_INCREMENT_INVALID: 'COUNTER_INCREMENT_INVALID',
+  VALUE_NOT_FINITE: 'VALUE_NOT_FINITE',
+  HISTOGRAM_BUCKETS_INVALID: 'HISTOGRAM_BUCKETS_INVALID',
+  EXEMPLAR_INVALID: 'EXEMPLAR_INVALID',
+  COLLECT_FAILED: 'COLLECT_FAILED',
+  COLLECT_TIMEOUT: 'COLLECT_TIMEOUT',
+  // Exposition (exposition)
+  EXPOSITION_PARSE: 'EXPOSITION_PARSE',
+  EXPOSITION_LIMIT: 'EXPOSITION_LIMIT',
+  // Health (sdk)
+  HEALTH_CHECK_INVALID: 'HEALTH_CHECK_INVALID',
+  HEALTH_CHECK_TIMEOUT: 'HEALTH_CHECK_TIMEOUT',
+  // Durations and times (model)
+  DURATION_INVALID: 'DURATION_INVALID',
+  // Configuration (all)
+  CONFIG_INVALID: 'CONFIG_INVALID',
+} as const;
+
+/** One of the stable error codes in {@link ErrorCodes}. */
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/**
+ * The error type every Vigil package throws. `code` is stable and machine
+ * readable; `message` says what was wrong and what to do about it.
+ */
+export class VigilError extends Error {
+  /** Stable, machine-readable code. */
+  readonly code: ErrorCode;
+  /** Optional structured details (the offending name, the limit, ...). */
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; details?: Record<string, unknown> },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'VigilError';
+    this.code = code;
+    this.details = options?.details;
+  }
+}
+
+/** True when `err` is a {@link VigilError}, optionally with the given code. */
+export function isVigilError(err: unknown, code?: ErrorCode): err is VigilError {
+  return err instanceof VigilError && (code === undefined || err.code === code);
+}
