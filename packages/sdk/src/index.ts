@@ -1,1 +1,36 @@
-export {};
+export {
+  Registry,
+  defaultRegistry,
+  Counter,
+  CounterChild,
+  Gauge,
+  GaugeChild,
+  Histogram,
+  HistogramChild,
+  DEFAULT_BUCKETS,
+  linearBuckets,
+  exponentialBuckets,
+  DEFAULT_MAX_SERIES,
+  OVERFLOW_LABELS_TEXT,
+  setExemplarProvider,
+  MAX_EXEMPLAR_LABEL_CHARS,
+  setUsageErrorMode,
+  getUsageErrorMode,
+  timed,
+  metricsHandler,
+  serveMetrics,
+} from './metrics/index.js';
+export type {
+  RegistryOptions,
+  ChunkSink,
+  CounterOptions,
+  GaugeOptions,
+  HistogramOptions,
+  MetricOptions,
+  MetricType,
+  ExemplarProvider,
+  UsageErrorMode,
+  TimedOptions,
+} from './metrics/index.js';
+export { setDiagnosticSink } from './diag.js';
+export type { DiagnosticSink } from './diag.js';

@@ -1,0 +1,18 @@
+export { Registry, defaultRegistry } from './registry.js';
+export type { RegistryOptions, ChunkSink } from './registry.js';
+export { Counter, CounterChild } from './counter.js';
+export type { CounterOptions } from './counter.js';
+export { Gauge, GaugeChild } from './gauge.js';
+export type { GaugeOptions } from './gauge.js';
+export { Histogram, HistogramChild } from './histogram.js';
+export type { HistogramOptions } from './histogram.js';
+export { DEFAULT_BUCKETS, linearBuckets, exponentialBuckets } from './buckets.js';
+export { DEFAULT_MAX_SERIES, OVERFLOW_LABELS_TEXT } from './metric.js';
+export type { MetricOptions, MetricType } from './metric.js';
+export { setExemplarProvider, MAX_EXEMPLAR_LABEL_CHARS } from './exemplar.js';
+export type { ExemplarProvider } from './exemplar.js';
+export { setUsageErrorMode, getUsageErrorMode } from './usage-error.js';
+export type { UsageErrorMode } from './usage-error.js';
+export { timed } from './timed.js';
+export type { TimedOptions } from './timed.js';
+export { metricsHandler, serveMetrics } from './http.js';
