@@ -50,12 +50,13 @@ export class CounterChild extends SeriesBase {
     else if (typeof value !== 'number' || !(value >= 0) || value === Infinity) {
       return this.metric.rejectIncrement(value);
     }
-    this.value += value;
-    this.touched = true;
     if (exemplar !== undefined || this.metric.autoExemplars) {
+      // Checked before the update, so that a rejected exemplar in throw mode changes nothing.
       const record = this.metric.exemplarFor(exemplar, value);
       if (record !== undefined) this.exemplar = record;
     }
+    this.value += value;
+    this.touched = true;
     if (!this.attached) this.metric.reattach(this);
   }
 

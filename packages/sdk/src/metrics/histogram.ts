@@ -63,16 +63,17 @@ export class HistogramChild extends SeriesBase {
         else hi = mid;
       }
     }
-    this.counts[i]!++;
-    this.sum += value;
-    this.touched = true;
     if (exemplar !== undefined || this.metric.autoExemplars) {
+      // Checked before the update, so that a rejected exemplar in throw mode changes nothing.
       const record = this.metric.exemplarFor(exemplar, value);
       if (record !== undefined) {
         (this.exemplars ??= new Array<ExemplarRecord | undefined>(n + 1).fill(undefined))[i] =
           record;
       }
     }
+    this.counts[i]!++;
+    this.sum += value;
+    this.touched = true;
     if (!this.attached) this.metric.reattach(this);
   }
 
