@@ -28,6 +28,7 @@ export const ErrorCodes = {
   // Health (sdk)
   HEALTH_CHECK_INVALID: 'HEALTH_CHECK_INVALID',
   HEALTH_CHECK_TIMEOUT: 'HEALTH_CHECK_TIMEOUT',
+  SHUTDOWN_OPTIONS_INVALID: 'SHUTDOWN_OPTIONS_INVALID',
   // Durations and times (model)
   DURATION_INVALID: 'DURATION_INVALID',
   // Configuration (all)
