@@ -34,3 +34,28 @@ export type {
 } from './metrics/index.js';
 export { setDiagnosticSink } from './diag.js';
 export type { DiagnosticSink } from './diag.js';
+export {
+  HealthRegistry,
+  MAX_ERROR_LENGTH,
+  HealthMetricNames,
+  healthHandlers,
+  HealthPaths,
+  installGracefulShutdown,
+} from './health/index.js';
+export type {
+  HealthCheckFunction,
+  HealthCheckOptions,
+  HealthStatus,
+  DependencyReport,
+  HealthReport,
+  ReadinessReport,
+  LivenessReport,
+  HealthLogger,
+  HealthRegistryOptions,
+  HealthHandlers,
+  HealthRequestHandler,
+  GracefulShutdown,
+  GracefulShutdownOptions,
+  ShutdownHook,
+  ShutdownSummary,
+} from './health/index.js';

@@ -131,10 +131,12 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
     }
     assertMetricName(options.name);
     assertMetricName(exposedName);
-    if (typeof options.help !== 'string') {
+    if (typeof options.help !== 'string' || options.help.trim() === '') {
+      // Empty help is legal in the formats, but promtool's lint rejects it and
+      // dashboards show nothing useful; require a sentence.
       throw new VigilError(
         ErrorCodes.METRIC_HELP_INVALID,
-        `Metric "${options.name}": help must be a string saying what the metric measures.`,
+        `Metric "${options.name}": help must be a non-empty string saying what the metric measures.`,
       );
     }
     if (options.labelNames !== undefined && !Array.isArray(options.labelNames)) {

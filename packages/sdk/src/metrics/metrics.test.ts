@@ -66,6 +66,11 @@ describe('definitions are validated when the metric is created', () => {
       () => new Gauge({ name: 'g', registry: false } as never),
       'METRIC_HELP_INVALID',
     ],
+    [
+      'help empty',
+      () => new Gauge({ name: 'g', help: ' ', registry: false }),
+      'METRIC_HELP_INVALID',
+    ],
     ['options missing', () => new Gauge(undefined as never), 'METRIC_OPTIONS_INVALID'],
     [
       'maxSeries',
