@@ -1,1 +1,65 @@
-export {};
+/**
+ * Runs every benchmark (`*.bench.js` beside this file) in its own process,
+ * then writes their comparisons, with the Node version and CPU, to
+ * docs/benchmarks.md. `npm run bench` builds first and calls this.
+ * Arguments select benchmarks by substring: `node bench/dist/run-all.js metrics`.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fmt, type Comparison } from './harness.js';
+
+const here = new URL('.', import.meta.url).pathname;
+const root = join(here, '..', '..');
+const filters = process.argv.slice(2);
+const benches = readdirSync(here)
+  .filter((f) => f.endsWith('.bench.js'))
+  .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
+  .sort();
+
+let failed = false;
+for (const file of benches) {
+  console.log(`\n### ${file}`);
+  const result = spawnSync(process.execPath, ['--expose-gc', join(here, file)], {
+    stdio: 'inherit',
+    cwd: root,
+  });
+  if (result.status !== 0) {
+    console.error(`${file} exited with ${result.status}`);
+    failed = true;
+  }
+}
+
+const resultsDir = join(here, '..', 'results');
+const all: Comparison[] = existsSync(resultsDir)
+  ? readdirSync(resultsDir)
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+      .flatMap((f) => JSON.parse(readFileSync(join(resultsDir, f), 'utf8')) as Comparison[])
+  : [];
+
+const cpu = cpus();
+const lines = [
+  '# Benchmarks',
+  '',
+  'Written by `npm run bench` (bench/src/run-all.ts); do not edit by hand. Each figure is the',
+  'median of alternating rounds in which Vigil and its peer run in the same process, so that',
+  'noise on the shared machine hits both alike. The ratio says how many times better Vigil is.',
+  '',
+  `- Date: ${new Date().toISOString()}`,
+  `- Node: ${process.version} (V8 ${process.versions.v8})`,
+  `- CPU: ${cpu.length} × ${cpu[0]?.model ?? 'unknown'}`,
+  '',
+  '| suite | measurement | Vigil | peer | peer value | ratio | target | met | notes |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ...all.map(
+    (r) =>
+      `| ${r.suite} | ${r.name} | ${fmt(r.vigil)} ${r.unit} | ${r.peerName} | ${fmt(r.peer)} ${r.unit} | ` +
+      `${fmt(r.ratio)}x | ${r.target} | ${r.met ? 'yes' : '**no**'} | ${r.notes ?? ''} |`,
+  ),
+  '',
+];
+writeFileSync(join(root, 'docs', 'benchmarks.md'), lines.join('\n'));
+console.log(`\nWrote docs/benchmarks.md (${all.length} figures).`);
+if (failed) process.exit(1);
