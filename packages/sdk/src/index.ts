@@ -59,3 +59,28 @@ export type {
   ShutdownHook,
   ShutdownSummary,
 } from './health/index.js';
+export {
+  collectProcessMetrics,
+  DEFAULT_GC_DURATION_BUCKETS,
+  DEFAULT_EVENT_LOOP_MONITORING_PRECISION_MS,
+  PROCESS_METRIC_NAMES,
+  watchResources,
+  defaultResourceThresholds,
+  memoryLimitBytes,
+  DEFAULT_HYSTERESIS_RATIO,
+  DEFAULT_RESOURCE_WATCH_INTERVAL_MS,
+  ResourceMetricNames,
+} from './process/index.js';
+export type {
+  ProcessMetricsOptions,
+  ProcessMetricsHandle,
+  ResourceName,
+  ResourceUnit,
+  ResourceSample,
+  ResourceSampler,
+  ResourceThresholds,
+  ResourceLogger,
+  WatchResourcesOptions,
+  ResourceStatus,
+  ResourceWatch,
+} from './process/index.js';

@@ -39,7 +39,7 @@ export const DEFAULT_EVENT_LOOP_MONITORING_PRECISION_MS = 10;
  * prefix. `process_virtual_memory_bytes`, `process_heap_bytes`,
  * `process_open_fds` and `process_max_fds` exist only where `/proc/self` can
  * be read (Linux); the three `nodejs_active_*_total` gauges only with
- * `activeTotals` (the default).
+ * `activeTotals: true`.
  */
 export const PROCESS_METRIC_NAMES: readonly string[] = Object.freeze([
   'process_cpu_user_seconds_total',
@@ -93,10 +93,10 @@ export interface ProcessMetricsOptions {
   /**
    * Whether to expose the gauges `nodejs_active_handles_total`,
    * `nodejs_active_requests_total` and `nodejs_active_resources_total`
-   * (default true). They are gauges in prom-client and dashboards query them
-   * by name, but a `_total` suffix on a gauge breaks the naming rule (it
-   * marks counters), so `promtool check metrics` reports them. Set `false`
-   * to omit them and use `sum(nodejs_active_handles)` and friends instead.
+   * (default false). prom-client has them and some dashboards query them by
+   * name, but a `_total` suffix on a gauge breaks the naming rule (it marks
+   * counters) and `promtool check metrics` rejects the exposition, so they
+   * are off unless asked for; `sum(nodejs_active_handles)` gives the same.
    */
   activeTotals?: boolean;
 }
@@ -284,7 +284,7 @@ class ProcessMetricsState {
     );
 
     // Active handles, requests and resources.
-    const activeTotals = options.activeTotals ?? true;
+    const activeTotals = options.activeTotals ?? false;
     const internal = process as unknown as InternalProcess;
     const handleSource = internal._getActiveHandles;
     if (typeof handleSource === 'function') {
