@@ -108,13 +108,38 @@ export function formatSampleValue(value: number): string {
 }
 
 /**
- * Formats a histogram bucket bound (`le`) or quantile. OpenMetrics requires
- * the canonical form with a decimal point for integral values (`1.0`); the
- * text format writes numbers as Prometheus's Go clients do (`1`).
+ * Go's `strconv.FormatFloat(value, 'g', -1, 64)` for a finite value: the
+ * shortest round-trip digits, in exponent form (`1e+06`, `1.5e-05`, at least
+ * two exponent digits) when the exponent is below -4 or at least 6, else in
+ * positional form. Negative zero is written `0`.
+ */
+function formatGoShortest(value: number): string {
+  if (value === 0) return '0';
+  const [mantissa = '', exponent = '0'] = Math.abs(value).toExponential().split('e');
+  const digits = mantissa.replace('.', '');
+  const exp = Number(exponent);
+  const sign = value < 0 ? '-' : '';
+  if (exp < -4 || exp >= 6) {
+    const fraction = digits.length > 1 ? '.' + digits.slice(1) : '';
+    const magnitude = String(Math.abs(exp)).padStart(2, '0');
+    return `${sign}${digits[0]}${fraction}e${exp < 0 ? '-' : '+'}${magnitude}`;
+  }
+  const point = exp + 1; // digits before the decimal point
+  if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;
+  if (point >= digits.length) return sign + digits + '0'.repeat(point - digits.length);
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
+}
+
+/**
+ * Formats a histogram bucket bound (`le`) or quantile as Prometheus's Go
+ * clients do (`strconv.FormatFloat(v, 'g', -1, 64)`: `0.005`, `1`, `1e+06`).
+ * OpenMetrics requires that canonical form with `.0` appended when there is
+ * neither a decimal point nor an exponent (`1.0`, `100000.0`, `1e+06`).
  */
 export function formatBoundValue(bound: number, format: ExpositionFormat): string {
-  const text = formatSampleValue(bound);
-  if (format === 'openmetrics' && Number.isInteger(bound) && !text.includes('e')) {
+  if (!Number.isFinite(bound)) return formatSampleValue(bound);
+  const text = formatGoShortest(bound);
+  if (format === 'openmetrics' && !text.includes('.') && !text.includes('e')) {
     return text + '.0';
   }
   return text;
