@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseIntegerTimestamp, parseNumber, parseNumberText } from './number.js';
 
-const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+const bytes = (text: string): Buffer => Buffer.from(text, 'utf8');
 
 function value(text: string): number | undefined {
   const b = bytes(text);

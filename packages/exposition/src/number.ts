@@ -14,8 +14,12 @@
  * A finite spelling whose value overflows float64 (`1e400`) is rejected, as Go
  * reports `ErrRange` for it.
  *
+ * The functions take a Buffer: every caller passes one, which keeps the
+ * byte loads monomorphic (a plain Uint8Array here would slow the parser).
+ *
  * @module
  */
+import { Buffer } from 'node:buffer';
 
 /** Exact powers of ten: every one up to 1e22 is representable in float64. */
 const POW10: readonly number[] = [
@@ -26,7 +30,7 @@ const POW10: readonly number[] = [
 /** Mantissas with at most this many significant digits are below 2^53, hence exact. */
 const MAX_EXACT_DIGITS = 15;
 
-function latin1(b: Uint8Array, start: number, end: number): string {
+function latin1(b: Buffer, start: number, end: number): string {
   let out = '';
   for (let i = start; i < end; i++) out += String.fromCharCode(b[i]!);
   return out;
@@ -36,7 +40,7 @@ function lowerAscii(c: number): number {
   return c >= 65 && c <= 90 ? c + 32 : c;
 }
 
-function regionIsLower(b: Uint8Array, start: number, end: number, word: string): boolean {
+function regionIsLower(b: Buffer, start: number, end: number, word: string): boolean {
   if (end - start !== word.length) return false;
   for (let k = 0; k < word.length; k++) {
     if (lowerAscii(b[start + k]!) !== word.charCodeAt(k)) return false;
@@ -50,9 +54,42 @@ function regionIsLower(b: Uint8Array, start: number, end: number, word: string):
  * decimal input such as `1520879607.789`). Returns `undefined` when the text
  * is not a number of the grammar above or is out of float64 range.
  * `allowSpecial` admits `NaN` and the infinities (values; not timestamps).
+ *
+ * Small on purpose, so that the parser can inline it: plain decimals of at
+ * most 15 digits (`1027`, `-3`, `0.005`, `171.27`) are converted here,
+ * everything else by {@link parseNumberFully}.
  */
 export function parseNumber(
-  b: Uint8Array,
+  b: Buffer,
+  start: number,
+  end: number,
+  allowSpecial: boolean,
+  shift: number,
+): number | undefined {
+  let i = start;
+  const negative = i < end && b[i] === 45;
+  if (negative) i++;
+  if (end - i > 0 && end - i <= MAX_EXACT_DIGITS) {
+    let mantissa = 0;
+    let point = -1;
+    for (; i < end; i++) {
+      const d = b[i]! - 48;
+      if (d >= 0 && d <= 9) mantissa = mantissa * 10 + d;
+      else if (d === -2 && point < 0 && i > start + (negative ? 1 : 0)) point = i;
+      else break;
+    }
+    if (i === end && point !== end - 1) {
+      const scale = (point < 0 ? 0 : point + 1 - end) + shift;
+      const value = scale >= 0 ? mantissa * POW10[scale]! : mantissa / POW10[-scale]!;
+      return negative ? -value : value;
+    }
+  }
+  return parseNumberFully(b, start, end, allowSpecial, shift);
+}
+
+/** The whole grammar of {@link parseNumber}. */
+function parseNumberFully(
+  b: Buffer,
   start: number,
   end: number,
   allowSpecial: boolean,
@@ -164,11 +201,7 @@ export function parseNumber(
  * sign, as in Prometheus's lexer), at most 2^53 - 1 so that the integer
  * milliseconds are exact. Returns `undefined` otherwise.
  */
-export function parseIntegerTimestamp(
-  b: Uint8Array,
-  start: number,
-  end: number,
-): number | undefined {
+export function parseIntegerTimestamp(b: Buffer, start: number, end: number): number | undefined {
   if (start >= end) return undefined;
   let i = start;
   while (i < end - 1 && b[i] === 48) i++;
@@ -182,10 +215,9 @@ export function parseIntegerTimestamp(
   return value <= Number.MAX_SAFE_INTEGER ? value : undefined;
 }
 
-const encoder = new TextEncoder();
-
 /** {@link parseNumber} on a string (values only, no shift); `undefined` when it is not a number. */
 export function parseNumberText(text: string): number | undefined {
-  const bytes = encoder.encode(text);
+  // A Buffer, like the parser's input, keeps parseNumber's byte loads monomorphic.
+  const bytes = Buffer.from(text, 'utf8');
   return parseNumber(bytes, 0, bytes.length, true, 0);
 }

@@ -368,6 +368,14 @@ function sameBytes(a: DataView, i: number, b: DataView, j: number, len: number):
   return true;
 }
 
+/** Length of the common prefix of `a[i, i + max)` and `b[j, j + max)`, four bytes at a time. */
+function commonPrefix(a: DataView, i: number, b: DataView, j: number, max: number): number {
+  let k = 0;
+  while (k + 4 <= max && a.getInt32(i + k) === b.getInt32(j + k)) k += 4;
+  while (k < max && a.getUint8(i + k) === b.getUint8(j + k)) k++;
+  return k;
+}
+
 function viewOf(b: Buffer): DataView {
   return new DataView(b.buffer, b.byteOffset, b.length);
 }
@@ -385,19 +393,6 @@ function copyLabels(out: string[], k: number): LabelPairs {
       return [out[0]!, out[1]!, out[2]!, out[3]!, out[4]!, out[5]!];
     case 8:
       return [out[0]!, out[1]!, out[2]!, out[3]!, out[4]!, out[5]!, out[6]!, out[7]!];
-    case 10:
-      return [
-        out[0]!,
-        out[1]!,
-        out[2]!,
-        out[3]!,
-        out[4]!,
-        out[5]!,
-        out[6]!,
-        out[7]!,
-        out[8]!,
-        out[9]!,
-      ];
     default:
       return out.slice(0, k);
   }
@@ -418,7 +413,7 @@ function sameIgnoringLe(a: LabelPairs, b: LabelPairs): boolean {
   }
 }
 
-function omTimestamp(b: Uint8Array, start: number, end: number): number | undefined {
+function omTimestamp(b: Buffer, start: number, end: number): number | undefined {
   const seconds = parseNumber(b, start, end, false, 3);
   if (seconds === undefined) return undefined;
   const ms = Math.round(seconds);
@@ -543,6 +538,17 @@ export class ExpositionParser {
   private prevView: DataView = EMPTY_VIEW;
   private prevName = '';
   private prevNameStart = 0;
+  /** Where the previous sample's series (`name{...}`) ended. */
+  private prevSeriesEnd = 0;
+  /** Index in `prevLabels` of the previous sample's `le` / `quantile` name, or -1. */
+  private prevLeIndex = -1;
+  private prevQuantileIndex = -1;
+  private leIndex = -1;
+  private quantileIndex = -1;
+  /** Scratch: bytes the current line shares with the previous sample's line, from the name. */
+  private common = 0;
+  /** Scratch: where the current sample's name starts. */
+  private sampleStart = 0;
   private prevLabels: LabelPairs = EMPTY_LABELS;
   private prevPos = new Int32Array(64);
   private curPos = new Int32Array(64);
@@ -1139,7 +1145,22 @@ export class ExpositionParser {
     let name: string;
     const prevName = this.prevName;
     const prevLength = prevName.length;
-    if (
+    // The bytes this line shares with the previous sample's series and the
+    // character after it: names and labels inside them are the previous ones.
+    this.common =
+      prevLength === 0
+        ? 0
+        : commonPrefix(
+            this.lineView,
+            start,
+            this.prevView,
+            this.prevNameStart,
+            Math.min(end - start, this.prevSeriesEnd + 1 - this.prevNameStart),
+          );
+    if (prevLength > 0 && this.common > prevLength) {
+      name = prevName;
+      i += prevLength;
+    } else if (
       prevLength > 0 &&
       start + prevLength <= end &&
       (start + prevLength === end || (CLASS[b[start + prevLength]!]! & NAME_CHAR) === 0) &&
@@ -1169,11 +1190,14 @@ export class ExpositionParser {
     const fam = this.family!;
     const role = this.role;
     let seriesEnd = i;
+    this.sampleStart = start;
     if (text) while (i < end && isBlank(b[i]!)) i++;
     let labels = EMPTY_LABELS;
     const labelsAt = i;
     this.leStart = -1;
     this.quantileStart = -1;
+    this.leIndex = -1;
+    this.quantileIndex = -1;
     this.sameSeriesAsPrevious = false;
     if (i < end && b[i] === LBRACE) {
       labels = this.parseLabels(b, i + 1, end, name, false);
@@ -1256,7 +1280,10 @@ export class ExpositionParser {
     this.prevView = this.lineView;
     this.prevName = name;
     this.prevNameStart = start;
+    this.prevSeriesEnd = seriesEnd;
     this.prevLabels = labels;
+    this.prevLeIndex = this.leIndex;
+    this.prevQuantileIndex = this.quantileIndex;
     const pos = this.prevPos;
     this.prevPos = this.curPos;
     this.curPos = pos;
@@ -1304,6 +1331,51 @@ export class ExpositionParser {
     let reused = 0; // labels other than `le` that are the previous sample's
     let namesReused = true; // every name so far is the previous sample's: no duplicates
     let seen: Set<string> | null = null;
+    if (prevCount > 0 && this.common > 0) {
+      // Copy the labels that lie wholly in the bytes shared with the previous
+      // line: same bytes, same places (shifted by `offset`), same strings.
+      const prevStart = this.prevNameStart;
+      const limit = prevStart + this.common; // the first byte that may differ
+      const offset = this.sampleStart - prevStart;
+      while (k < prevCount && prevPos[2 * k + 3]! < limit) {
+        if (pos.length < 2 * k + 4) {
+          const grown = new Int32Array(Math.max(4 * k, 64));
+          grown.set(pos);
+          pos = grown;
+        }
+        pos[2 * k] = prevPos[2 * k]! + offset;
+        pos[2 * k + 1] = prevPos[2 * k + 1]! + offset;
+        pos[2 * k + 2] = prevPos[2 * k + 2]! + offset;
+        pos[2 * k + 3] = prevPos[2 * k + 3]! + offset;
+        out[k] = prevStrings[k]!;
+        out[k + 1] = prevStrings[k + 1]!;
+        if (k === this.prevLeIndex) {
+          this.leIndex = k;
+          this.leStart = pos[2 * k + 2]!;
+          this.leEnd = pos[2 * k + 3]!;
+        } else {
+          if (k === this.prevQuantileIndex) {
+            this.quantileIndex = k;
+            this.quantileStart = pos[2 * k + 2]!;
+            this.quantileEnd = pos[2 * k + 3]!;
+          }
+          reused++;
+        }
+        k += 2;
+      }
+      if (k > 0) {
+        // Continue after the closing quote of the last copied value.
+        i = pos[2 * k - 1]! + 1;
+        if (text) while (i < end && isBlank(b[i]!)) i++;
+        if (i < end && b[i] === COMMA) i++;
+        else if (!(i < end && b[i] === RBRACE) && !text) {
+          this.fail(
+            i,
+            `expected ',' or '}' after the value of label "${out[k - 2]!}", found ${describe(b, i, end)}`,
+          );
+        }
+      }
+    }
     for (;;) {
       if (text) while (i < end && isBlank(b[i]!)) i++;
       if (i >= end) {
@@ -1426,12 +1498,14 @@ export class ExpositionParser {
       if (!forExemplar) {
         const nameLength = ne - ns;
         if (nameLength === 2 && b[ns] === 108 && b[ns + 1] === 101) {
+          this.leIndex = k;
           this.leStart = vs;
           this.leEnd = i;
         } else {
           if (sameName && sameValue) reused++;
           if (nameLength === 8) {
             if (name === 'quantile') {
+              this.quantileIndex = k;
               this.quantileStart = vs;
               this.quantileEnd = i;
             } else if (name === '__name__') {

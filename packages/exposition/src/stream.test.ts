@@ -326,3 +326,95 @@ test('a large exposition pushed whole, in one-line chunks and as 1-byte chunks a
     whole,
   );
 });
+
+test('the previous-line fast paths agree with parsing every line afresh', () => {
+  // Consecutive lines whose shared prefix ends inside a name, inside a value, at a
+  // closing quote, before a comma, with le and quantile in every position.
+  const text =
+    'm{a="1",le="0.5",b="x"} 1\n' +
+    'm{a="1",le="+Inf",b="x"} 2\n' +
+    'm{a="1",b="x"} 3\n' +
+    'm{a="1x",b="x"} 4\n' +
+    'm{a="1"} 5\n' +
+    'm{a="1",b="2"} 6\n' +
+    'm{a="1",b="2",c="3"} 7\n' +
+    'm{a="1",b="2"} 8\n' +
+    'm{a="1",b="2",} 9\n' +
+    'mm{a="1",b="2"} 10\n' +
+    'm {a="1", b = "2"} 11\n' +
+    'm {a="1", b = "2" c="3"} 12\n' +
+    'm{a="\\"1",b="2"} 13\n' +
+    'm{a="\\"1",b="é"} 14\n' +
+    'm{a="\\"1",b="é\\n"} 15\n' +
+    'm 16\n' +
+    'm{} 17\n' +
+    'm{quantile="0.5",a="1"} 18\n' +
+    'm{quantile="0.9",a="1"} 19\n' +
+    'm{a="1",quantile="0.9"} 20\n';
+  const om =
+    '# TYPE h histogram\n' +
+    'h_bucket{a="1",le="0.5",b="x"} 1\n' +
+    'h_bucket{a="1",le="1",b="x"} 1\n' +
+    'h_bucket{a="1",le="+Inf",b="x"} 2\n' +
+    'h_count{a="1",b="x"} 2\n' +
+    'h_bucket{le="0.5",a="1",b="y"} 1\n' +
+    'h_bucket{le="+Inf",a="1",b="y"} 2\n' +
+    'h_bucket{le="0.5",a="1",b="y"} 1 1\n' +
+    'h_bucket{le="+Inf",a="1",b="y"} 2 1\n' +
+    '# TYPE s summary\n' +
+    's{quantile="0.5",a="1"} 1\n' +
+    's{quantile="0.9",a="1"} 1\n' +
+    's{a="1",quantile="0.99"} 1\n' +
+    's_sum{a="1"} 1\n' +
+    '# EOF\n';
+  for (const [format, input] of [
+    ['text', text],
+    ['openmetrics', om],
+  ] as const) {
+    const bytes = utf8(input);
+    const lines: Uint8Array[] = [];
+    let start = 0;
+    for (let i = 0; i < bytes.length; i++) {
+      if (bytes[i] === 10) {
+        lines.push(bytes.subarray(start, i + 1));
+        start = i + 1;
+      }
+    }
+    const whole = parseChunks(format, [bytes]);
+    assert.deepStrictEqual(parseChunks(format, lines), whole, format);
+    assert.deepStrictEqual(whole, parseExposition(input, format), format);
+  }
+  assert.deepEqual(
+    parseExposition(text, 'text')[0]!
+      .samples.slice(0, 9)
+      .map((s) => s.labels),
+    [
+      ['a', '1', 'le', '0.5', 'b', 'x'],
+      ['a', '1', 'le', '+Inf', 'b', 'x'],
+      ['a', '1', 'b', 'x'],
+      ['a', '1x', 'b', 'x'],
+      ['a', '1'],
+      ['a', '1', 'b', '2'],
+      ['a', '1', 'b', '2', 'c', '3'],
+      ['a', '1', 'b', '2'],
+      ['a', '1', 'b', '2'],
+    ],
+  );
+  // A bucket order error is still found when the labels come from the previous line.
+  assert.throws(
+    () =>
+      parseExposition(
+        '# TYPE h histogram\nh_bucket{a="1",le="1"} 1\nh_bucket{a="1",le="0.5"} 1\n# EOF\n',
+        'openmetrics',
+      ),
+    /line 3, column 20: bucket le="0.5"/,
+  );
+  assert.throws(
+    () =>
+      parseExposition(
+        '# TYPE s summary\ns{quantile="0.5"} 1\ns{quantile="2"} 1\n# EOF\n',
+        'openmetrics',
+      ),
+    /line 3, column 13: invalid quantile="2"/,
+  );
+});
