@@ -24,9 +24,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { hostname } from 'node:os';
 import { pino } from 'pino';
 import type { DestinationStream, Logger } from 'pino';
-// The SDK barrel does not export the logger yet; import the built modules.
-import { createLogger, DEFAULT_REDACT_PATHS } from '../../packages/sdk/dist/log/index.js';
-import { runWithCorrelation } from '../../packages/sdk/dist/context/index.js';
+import { createLogger, DEFAULT_REDACT_PATHS, runWithCorrelation } from '@vigil/sdk';
 import { compareNsPerOp, report } from './harness.js';
 import type { Comparison } from './harness.js';
 

@@ -84,3 +84,37 @@ export type {
   ResourceStatus,
   ResourceWatch,
 } from './process/index.js';
+export {
+  createLogger,
+  flushLogger,
+  installDiagnosticLogger,
+  LOG_LEVELS,
+  DEFAULT_LOG_LEVEL,
+  resolveLogLevel,
+  DEFAULT_REDACT_PATHS,
+  DEFAULT_CENSOR,
+  MAX_ARRAY_SCAN,
+  serializeError,
+  MAX_CAUSE_DEPTH,
+  MAX_AGGREGATE_ERRORS,
+} from './log/index.js';
+export type {
+  Logger,
+  LoggerOptions,
+  LogDestination,
+  LogLevel,
+  RedactOptions,
+  SerializedError,
+} from './log/index.js';
+export {
+  runWithCorrelation,
+  getCorrelation,
+  setTraceContextProvider,
+  currentTraceIds,
+} from './context/index.js';
+export type {
+  CorrelationFields,
+  CorrelationValue,
+  TraceIds,
+  TraceContextProvider,
+} from './context/index.js';

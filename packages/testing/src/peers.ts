@@ -34,7 +34,11 @@ export interface RunResult {
 }
 
 /** Runs a command with `input` on stdin and collects its output. */
-export function runWithInput(command: string, args: readonly string[], input: string): Promise<RunResult> {
+export function runWithInput(
+  command: string,
+  args: readonly string[],
+  input: string,
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';

@@ -142,6 +142,7 @@ export class HealthRegistry {
   readonly #logger: HealthLogger | undefined;
   readonly #now: () => number;
   readonly #metrics: HealthMetrics | undefined;
+  #removeCollectHook: (() => void) | undefined;
   readonly #entries = new Map<string, Entry>();
   #inFlight: Promise<HealthReport> | undefined;
   #cached: { report: HealthReport; at: number; generation: number } | undefined;
@@ -169,6 +170,17 @@ export class HealthRegistry {
     this.#logger = opts.logger;
     this.#now = opts.now ?? Date.now;
     this.#metrics = opts.registry === undefined ? undefined : HealthMetrics.for(opts.registry);
+    // Scrapes run the (cached, shared) checks, so the dependency gauges are
+    // current even when nobody has called /health yet.
+    this.#removeCollectHook = opts.registry?.addCollectHook(async () => {
+      await this.check();
+    });
+  }
+
+  /** Stops refreshing the health metrics at scrape time (the checks stay registered). */
+  detachMetrics(): void {
+    this.#removeCollectHook?.();
+    this.#removeCollectHook = undefined;
   }
 
   /**

@@ -650,3 +650,20 @@ describe('timed()', () => {
     assert.match(await registry.metrics(), /^add_total\{status="success"\} 2$/m);
   });
 });
+
+test('collect hooks run at every scrape until removed', async () => {
+  const registry = new Registry();
+  const g = new Gauge({ name: 'hooked', help: 'x', labelNames: ['part'], registry });
+  let runs = 0;
+  const remove = registry.addCollectHook(async () => {
+    await new Promise((r) => setTimeout(r, 1));
+    runs++;
+    g.set({ part: 'a' }, runs);
+    g.set({ part: 'b' }, runs * 2);
+  });
+  assert.match(await registry.metrics(), /^hooked\{part="b"\} 2$/m);
+  assert.match(await Registry.merge([registry]).metrics(), /^hooked\{part="b"\} 4$/m);
+  remove();
+  await registry.metrics();
+  assert.equal(runs, 2);
+});

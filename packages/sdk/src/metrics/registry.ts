@@ -46,6 +46,7 @@ export function familyName(name: string, type: MetricType): string {
 export class Registry {
   private readonly byName = new Map<string, AnyMetric>();
   private readonly families = new Map<string, AnyMetric>();
+  private readonly collectHooks = new Set<() => void | Promise<void>>();
   private defaultLabels: Labels = {};
   private readonly collectTimeoutMs: number;
   private readonly sliceBudgetMs: number;
@@ -65,6 +66,7 @@ export class Registry {
     const merged = new Registry();
     for (const registry of registries) {
       for (const metric of registry.byName.values()) merged.registerMetric(metric);
+      for (const hook of registry.collectHooks) merged.collectHooks.add(hook);
     }
     return merged;
   }
@@ -106,6 +108,19 @@ export class Registry {
     return true;
   }
 
+  /**
+   * Adds a function that runs at the start of every scrape, with the metrics'
+   * own `collect` callbacks and under the same timeout: the place to refresh
+   * several metrics from one source (the health registry runs its cached
+   * checks here). Returns a function that removes the hook.
+   */
+  addCollectHook(hook: () => void | Promise<void>): () => void {
+    this.collectHooks.add(hook);
+    return () => {
+      this.collectHooks.delete(hook);
+    };
+  }
+
   /** Unregisters every metric. */
   clear(): void {
     this.byName.clear();
@@ -138,7 +153,11 @@ export class Registry {
 
   private async runCollects(metrics: readonly AnyMetric[]): Promise<void> {
     const pending: Array<Promise<void>> = [];
-    for (const metric of metrics) {
+    const collectors: Array<{ name: string; collect: () => void | Promise<void> }> = [
+      ...[...this.collectHooks].map((hook) => ({ name: 'collect hook', collect: hook })),
+      ...metrics.map((metric) => ({ name: metric.name, collect: () => metric.collect() })),
+    ];
+    for (const metric of collectors) {
       try {
         const result = metric.collect();
         if (result !== undefined) {
@@ -146,7 +165,7 @@ export class Registry {
             Promise.resolve(result).catch((err: unknown) => {
               diagError(
                 { code: ErrorCodes.COLLECT_FAILED, metric: metric.name, err },
-                `collect() of metric "${metric.name}" failed; its previous values are exposed.`,
+                `collect() of "${metric.name}" failed; its previous values are exposed.`,
               );
             }),
           );
@@ -154,7 +173,7 @@ export class Registry {
       } catch (err) {
         diagError(
           { code: ErrorCodes.COLLECT_FAILED, metric: metric.name, err },
-          `collect() of metric "${metric.name}" threw; its previous values are exposed.`,
+          `collect() of "${metric.name}" threw; its previous values are exposed.`,
         );
       }
     }
