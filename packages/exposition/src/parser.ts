@@ -246,8 +246,8 @@ const TABLE_ARENA_BYTES = 256 * 1024;
  * Strings by their UTF-8 bytes: a direct-mapped cache that hands out the same
  * string object for the same bytes, checked byte for byte, so that a name or
  * label value is decoded once instead of once per sample. Bounded: 4,096
- * slots, strings of at most 128 bytes, a 256 KiB arena that is cleared when
- * full. Share one between the parsers of successive scrapes of a target to
+ * slots, strings of at most 128 bytes, an arena of their bytes that grows
+ * from 16 KiB to 256 KiB and is then cleared when full. Share one between the parsers of successive scrapes of a target to
  * keep its strings across scrapes; one parser at a time (not thread-safe,
  * and nothing in JavaScript needs it to be).
  */
@@ -256,7 +256,8 @@ export class StringTable {
   private readonly offsets = new Int32Array(TABLE_SIZE);
   private readonly lengths = new Int32Array(TABLE_SIZE).fill(-1);
   private readonly values: string[] = new Array<string>(TABLE_SIZE).fill('');
-  private readonly arena = Buffer.allocUnsafe(TABLE_ARENA_BYTES);
+  /** Bytes of the cached strings; starts small and doubles up to TABLE_ARENA_BYTES. */
+  private arena = Buffer.allocUnsafe(16 * 1024);
   private used = 0;
 
   /**
@@ -279,9 +280,15 @@ export class StringTable {
     }
     const value = b.toString(ascii ? 'latin1' : 'utf8', start, end);
     if (len <= TABLE_MAX_STRING_BYTES) {
-      if (this.used + len > TABLE_ARENA_BYTES) {
-        this.lengths.fill(-1);
-        this.used = 0;
+      if (this.used + len > this.arena.length) {
+        if (this.arena.length < TABLE_ARENA_BYTES) {
+          const grown = Buffer.allocUnsafe(2 * this.arena.length);
+          this.arena.copy(grown, 0, 0, this.used);
+          this.arena = grown;
+        } else {
+          this.lengths.fill(-1);
+          this.used = 0;
+        }
       }
       b.copy(this.arena, this.used, start, end);
       this.hashes[slot] = hash;

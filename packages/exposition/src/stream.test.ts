@@ -418,3 +418,27 @@ test('the previous-line fast paths agree with parsing every line afresh', () => 
     /line 3, column 13: invalid quantile="2"/,
   );
 });
+
+test('the string table stays correct when it grows and is cleared', () => {
+  const strings = new StringTable();
+  let lines = '';
+  for (let i = 0; i < 20_000; i++) lines += `m{v="value-${i}-${'x'.repeat(i % 100)}"} ${i}\n`;
+  for (let round = 0; round < 2; round++) {
+    let wrong = 0;
+    let count = 0;
+    const parser = new ExpositionParser(
+      'text',
+      {
+        sample(_family, _name, labels, value) {
+          count++;
+          if (labels[1] !== `value-${value}-${'x'.repeat(value % 100)}`) wrong++;
+        },
+      },
+      { strings },
+    );
+    parser.push(lines);
+    parser.end();
+    assert.equal(count, 20_000);
+    assert.equal(wrong, 0);
+  }
+});
