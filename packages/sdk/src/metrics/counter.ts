@@ -6,17 +6,15 @@ import {
   type Labels,
 } from '@vigil/model';
 import {
-  escapeHelp,
   formatSampleValue,
   formatTimestampSeconds,
   type ExpositionFormat,
 } from '@vigil/exposition';
 import { Metric, type MetricOptions } from './metric.js';
-import { SeriesBase, seriesTimeToEpochMs } from './series.js';
+import { SeriesBase, seriesTimeToEpochMs, withPrefix } from './series.js';
 import { usageError } from './usage-error.js';
 import type { ExemplarRecord } from './exemplar.js';
 import type { ChunkWriter } from './chunk-writer.js';
-import { familyName } from './registry.js';
 
 /** Options of a {@link Counter}. */
 export interface CounterOptions<L extends string> extends MetricOptions<L> {
@@ -85,22 +83,10 @@ export class CounterChild extends SeriesBase {
 export class Counter<L extends string = never> extends Metric<L, CounterChild> {
   /** Always `counter`. */
   readonly type = 'counter' as const;
-  private readonly collectFn: CounterOptions<L>['collect'];
-  private readonly voidChild: CounterChild;
-  private readonly headers: Record<ExpositionFormat, string>;
 
   constructor(options: CounterOptions<L>) {
     super(options, options?.name?.endsWith('_total') ? options.name : `${options?.name}_total`);
-    this.collectFn = options.collect;
-    this.voidChild = this.newSeries('', 0);
-    const family = familyName(this.name, 'counter');
-    this.headers = {
-      text: `# HELP ${this.name} ${escapeHelp(this.help, 'text')}\n# TYPE ${this.name} counter\n`,
-      openmetrics:
-        `# HELP ${family} ${escapeHelp(this.help, 'openmetrics')}\n# TYPE ${family} counter\n` +
-        (this.unit ? `# UNIT ${family} ${this.unit}\n` : ''),
-    };
-    this.registerFrom(options);
+    this.complete(options);
   }
 
   /** Adds `value` (default 1) to the unlabelled counter. */
@@ -143,18 +129,8 @@ export class Counter<L extends string = never> extends Metric<L, CounterChild> {
   }
 
   /** @internal */
-  override collect(): void | Promise<void> {
-    return this.collectFn?.call(this);
-  }
-
-  /** @internal */
   protected newSeries(labelsText: string, now: number): CounterChild {
-    return new CounterChild(this as unknown as Counter<string>, labelsText, now);
-  }
-
-  /** @internal */
-  writeHeader(format: ExpositionFormat, out: ChunkWriter): void {
-    out.write(this.headers[format]);
+    return new CounterChild(this, labelsText, now);
   }
 
   /** @internal */
@@ -164,12 +140,7 @@ export class Counter<L extends string = never> extends Metric<L, CounterChild> {
     out: ChunkWriter,
     prefix: string,
   ): void {
-    const lt =
-      prefix === ''
-        ? series.labelsText
-        : series.labelsText === ''
-          ? prefix
-          : prefix + ',' + series.labelsText;
+    const lt = withPrefix(prefix, series.labelsText);
     const braces = lt === '' ? '' : '{' + lt + '}';
     let line = this.name + braces + ' ' + formatSampleValue(series.value);
     if (format === 'openmetrics') {

@@ -1,7 +1,7 @@
 import { ErrorCodes, VigilError, type LabelValue, type LabelValues } from '@vigil/model';
-import { escapeHelp, formatSampleValue, type ExpositionFormat } from '@vigil/exposition';
+import { formatSampleValue, type ExpositionFormat } from '@vigil/exposition';
 import { Metric, type MetricOptions } from './metric.js';
-import { SeriesBase } from './series.js';
+import { SeriesBase, withPrefix } from './series.js';
 import { usageError } from './usage-error.js';
 import type { ChunkWriter } from './chunk-writer.js';
 
@@ -81,21 +81,10 @@ export class GaugeChild extends SeriesBase {
 export class Gauge<L extends string = never> extends Metric<L, GaugeChild> {
   /** Always `gauge`. */
   readonly type = 'gauge' as const;
-  private readonly collectFn: GaugeOptions<L>['collect'];
-  private readonly voidChild: GaugeChild;
-  private readonly headers: Record<ExpositionFormat, string>;
 
   constructor(options: GaugeOptions<L>) {
     super(options);
-    this.collectFn = options.collect;
-    this.voidChild = this.newSeries('', 0);
-    this.headers = {
-      text: `# HELP ${this.name} ${escapeHelp(this.help, 'text')}\n# TYPE ${this.name} gauge\n`,
-      openmetrics:
-        `# HELP ${this.name} ${escapeHelp(this.help, 'openmetrics')}\n# TYPE ${this.name} gauge\n` +
-        (this.unit ? `# UNIT ${this.name} ${this.unit}\n` : ''),
-    };
-    this.registerFrom(options);
+    this.complete(options);
   }
 
   /** Sets the unlabelled gauge. */
@@ -158,18 +147,8 @@ export class Gauge<L extends string = never> extends Metric<L, GaugeChild> {
   }
 
   /** @internal */
-  override collect(): void | Promise<void> {
-    return this.collectFn?.call(this);
-  }
-
-  /** @internal */
   protected newSeries(labelsText: string, now: number): GaugeChild {
-    return new GaugeChild(this as unknown as Gauge<string>, labelsText, now);
-  }
-
-  /** @internal */
-  writeHeader(format: ExpositionFormat, out: ChunkWriter): void {
-    out.write(this.headers[format]);
+    return new GaugeChild(this, labelsText, now);
   }
 
   /** @internal */
@@ -179,12 +158,7 @@ export class Gauge<L extends string = never> extends Metric<L, GaugeChild> {
     out: ChunkWriter,
     prefix: string,
   ): void {
-    const lt =
-      prefix === ''
-        ? series.labelsText
-        : series.labelsText === ''
-          ? prefix
-          : prefix + ',' + series.labelsText;
+    const lt = withPrefix(prefix, series.labelsText);
     out.write(
       this.name + (lt === '' ? ' ' : '{' + lt + '} ') + formatSampleValue(series.value) + '\n',
     );

@@ -6,14 +6,13 @@ import {
   type Labels,
 } from '@vigil/model';
 import {
-  escapeHelp,
   formatBoundValue,
   formatSampleValue,
   formatTimestampSeconds,
   type ExpositionFormat,
 } from '@vigil/exposition';
 import { Metric, type MetricOptions } from './metric.js';
-import { SeriesBase, seriesTimeToEpochMs } from './series.js';
+import { SeriesBase, seriesTimeToEpochMs, withPrefix } from './series.js';
 import { usageError } from './usage-error.js';
 import { DEFAULT_BUCKETS, normalizeBuckets } from './buckets.js';
 import type { ExemplarRecord } from './exemplar.js';
@@ -114,9 +113,6 @@ export class Histogram<L extends string = never> extends Metric<L, HistogramChil
   readonly type = 'histogram' as const;
   /** Finite upper bounds, increasing; `+Inf` is implicit. */
   readonly bounds: readonly number[];
-  private readonly collectFn: HistogramOptions<L>['collect'];
-  private readonly voidChild: HistogramChild;
-  private readonly headers: Record<ExpositionFormat, string>;
   /** Per format: `le="0.005"} ` ... `le="+Inf"} `. */
   private readonly leParts: Record<ExpositionFormat, string[]>;
 
@@ -124,21 +120,12 @@ export class Histogram<L extends string = never> extends Metric<L, HistogramChil
     super(options);
     // Not frozen: a frozen array of doubles loses its unboxed element storage, which slows observe().
     this.bounds = normalizeBuckets(this.name, options.buckets ?? DEFAULT_BUCKETS);
-    this.collectFn = options.collect;
-    this.voidChild = this.newSeries('', 0);
-    this.headers = {
-      text: `# HELP ${this.name} ${escapeHelp(this.help, 'text')}\n# TYPE ${this.name} histogram\n`,
-      openmetrics:
-        `# HELP ${this.name} ${escapeHelp(this.help, 'openmetrics')}\n` +
-        `# TYPE ${this.name} histogram\n` +
-        (this.unit ? `# UNIT ${this.name} ${this.unit}\n` : ''),
-    };
     const le = (format: ExpositionFormat): string[] => [
       ...this.bounds.map((b) => `le="${formatBoundValue(b, format)}"} `),
       'le="+Inf"} ',
     ];
     this.leParts = { text: le('text'), openmetrics: le('openmetrics') };
-    this.registerFrom(options);
+    this.complete(options);
   }
 
   /** Records an observation in the unlabelled histogram. */
@@ -195,18 +182,8 @@ export class Histogram<L extends string = never> extends Metric<L, HistogramChil
   }
 
   /** @internal */
-  override collect(): void | Promise<void> {
-    return this.collectFn?.call(this);
-  }
-
-  /** @internal */
   protected newSeries(labelsText: string, now: number): HistogramChild {
-    return new HistogramChild(this as unknown as Histogram<string>, labelsText, now);
-  }
-
-  /** @internal */
-  writeHeader(format: ExpositionFormat, out: ChunkWriter): void {
-    out.write(this.headers[format]);
+    return new HistogramChild(this, labelsText, now);
   }
 
   /** @internal */
@@ -216,12 +193,7 @@ export class Histogram<L extends string = never> extends Metric<L, HistogramChil
     out: ChunkWriter,
     prefix: string,
   ): void {
-    const lt =
-      prefix === ''
-        ? series.labelsText
-        : series.labelsText === ''
-          ? prefix
-          : prefix + ',' + series.labelsText;
+    const lt = withPrefix(prefix, series.labelsText);
     const name = this.name;
     const bucketStart = name + (lt === '' ? '_bucket{' : '_bucket{' + lt + ',');
     const braces = lt === '' ? ' ' : '{' + lt + '} ';

@@ -7,12 +7,12 @@ import {
   type LabelValues,
   type Labels,
 } from '@vigil/model';
-import { escapeLabelValue, type ExpositionFormat } from '@vigil/exposition';
+import { escapeHelp, escapeLabelValue, type ExpositionFormat } from '@vigil/exposition';
 import { diagWarnOnce } from '../diag.js';
 import { usageError } from './usage-error.js';
 import { currentExemplarLabels, makeExemplar, type ExemplarRecord } from './exemplar.js';
 import { parseLabelValues, seriesNow, type SeriesBase } from './series.js';
-import { defaultRegistry, type Registry } from './registry.js';
+import { defaultRegistry, familyName, type Registry } from './registry.js';
 import type { ChunkWriter } from './chunk-writer.js';
 
 /** Default cap on the number of label sets of one metric. */
@@ -121,6 +121,10 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
   private readonly declared: ReadonlySet<string>;
   private overflow: S | undefined;
   private single: S | undefined;
+  private collectFn: ((this: unknown) => void | Promise<void>) | undefined;
+  private headers!: Record<ExpositionFormat, string>;
+  /** A series in no index: what `labels()` returns after a reported usage error. */
+  protected voidChild!: S;
 
   protected constructor(options: MetricOptions<L>, exposedName = options?.name) {
     if (typeof options !== 'object' || options === null) {
@@ -181,8 +185,22 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
     this.lookup = labelNames.length > 0 ? compileLookup(labelNames, this.root) : undefined;
   }
 
-  /** Registers with the registry named in the options; call at the end of subclass constructors. */
-  protected registerFrom(options: MetricOptions<L>): void {
+  /**
+   * Completes construction; subclasses call it last, once everything
+   * `newSeries` needs is set. Builds the HELP/TYPE/UNIT headers, the
+   * unlabelled series and the detached child handed out after a reported
+   * usage error, then registers with the registry named in the options.
+   */
+  protected complete(options: MetricOptions<L> & { collect?: unknown }): void {
+    this.collectFn = options.collect as typeof this.collectFn;
+    const family = familyName(this.name, this.type);
+    this.headers = {
+      text: `# HELP ${this.name} ${escapeHelp(this.help, 'text')}\n# TYPE ${this.name} ${this.type}\n`,
+      openmetrics:
+        `# HELP ${family} ${escapeHelp(this.help, 'openmetrics')}\n# TYPE ${family} ${this.type}\n` +
+        (this.unit ? `# UNIT ${family} ${this.unit}\n` : ''),
+    };
+    this.voidChild = this.newSeries('', 0);
     if (this.labelNames.length === 0) {
       this.single = this.newSeries('', seriesNow());
     }
@@ -190,19 +208,21 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
     if (registry !== false) registry.registerMetric(this);
   }
 
+  /** @internal Runs the `collect` callback given in the options, if any. */
+  collect(): void | Promise<void> {
+    return this.collectFn?.call(this);
+  }
+
+  /** @internal Writes the HELP/TYPE/UNIT lines. */
+  writeHeader(format: ExpositionFormat, out: ChunkWriter): void {
+    out.write(this.headers[format]);
+  }
+
   /** @internal Creates an empty series. */
   protected abstract newSeries(labelsText: string, now: number): S;
 
-  /** @internal Writes the HELP/TYPE/UNIT lines. */
-  abstract writeHeader(format: ExpositionFormat, out: ChunkWriter): void;
-
   /** @internal Writes one series' samples; `prefix` is the registry's default label text. */
   abstract writeSeries(series: S, format: ExpositionFormat, out: ChunkWriter, prefix: string): void;
-
-  /** @internal Called before serialisation; runs the collect callback if any. */
-  collect(): void | Promise<void> {
-    return undefined;
-  }
 
   /**
    * The series for a label set (object or positional values), created if

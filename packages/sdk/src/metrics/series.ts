@@ -77,3 +77,9 @@ export function parseLabelValues(labelsText: string): string[] {
   }
   return values;
 }
+
+/** The label text of a series with the registry's default labels (`prefix`) in front. */
+export function withPrefix(prefix: string, labelsText: string): string {
+  if (prefix === '') return labelsText;
+  return labelsText === '' ? prefix : prefix + ',' + labelsText;
+}
