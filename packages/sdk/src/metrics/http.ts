@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ErrorCodes } from '@vigil/model';
 import { contentTypeFor, negotiateFormat } from '@vigil/exposition';
 import { diagError } from '../diag.js';
 import { defaultRegistry, type Registry } from './registry.js';
@@ -45,7 +46,7 @@ export async function serveMetrics(
     });
     res.end();
   } catch (err) {
-    diagError({ code: 'COLLECT_FAILED', err }, 'Serving /metrics failed.');
+    diagError({ code: ErrorCodes.COLLECT_FAILED, err }, 'Serving /metrics failed.');
     if (!res.headersSent) res.writeHead(500);
     res.destroy();
   }

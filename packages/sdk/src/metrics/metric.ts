@@ -314,7 +314,7 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
       this.overflow = this.newSeries(OVERFLOW_LABELS_TEXT, now);
       diagWarnOnce(
         `cardinality:${this.name}`,
-        { code: 'METRIC_CARDINALITY_LIMIT', metric: this.name, maxSeries: this.maxSeries },
+        { code: ErrorCodes.METRIC_CARDINALITY_LIMIT, metric: this.name, maxSeries: this.maxSeries },
         `Metric "${this.name}" reached its limit of ${this.maxSeries} label sets; new label sets ` +
           `are counted in the series {${OVERFLOW_LABELS_TEXT}}. A label probably carries ` +
           `unbounded values (ids, raw paths); use a bounded value or raise maxSeries.`,
