@@ -5,7 +5,7 @@ import type { ExpositionFormat } from './format.js';
 import type { ExpositionFamily } from './model.js';
 import { ExpositionParser, parseExposition } from './parser.js';
 import type { ExpositionSink, ParserOptions } from './parser.js';
-import { outcome, utf8 } from './helpers.test.util.js';
+import { outcome, parseChunks, prng, utf8 } from './helpers.test.util.js';
 
 interface Valid {
   name: string;
@@ -907,4 +907,56 @@ test('errors thrown by the sink propagate unchanged', () => {
     () => parser.push('b 1\n'),
     (err: unknown) => err === boom,
   );
+});
+
+test('previous-sample fast paths agree with line-by-line parsing on random similar lines', () => {
+  // Lines made of a few names, label names and values, so that consecutive
+  // lines often share everything but their last value, or their labels after
+  // a sibling name (x_sum after x_bucket), and sometimes differ in escapes,
+  // non-ASCII bytes, blanks, commas or errors. Parsed whole, every line may
+  // reuse the previous one; pushed line by line, none does (each push starts
+  // afresh): the outcomes, errors included, must be identical.
+  const random = prng(424242);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const names = ['h_bucket', 'h_sum', 'h_count', 'h', 'h_total', 'hx_bucket', 's', 's_sum'];
+  const labelNames = ['a', 'b', 'le', 'quantile', 'route'];
+  const values = ['1', '0.5', '+Inf', '', 'x', '/api/v1/r', '/api/v1/q', 'é', 'a\\"b', '0.25'];
+  const separators = [',', ',', ',', ', ', ' ,', ''];
+  for (const format of ['text', 'openmetrics'] as const) {
+    for (let doc = 0; doc < 300; doc++) {
+      const lines: string[] = [];
+      if (format === 'openmetrics')
+        lines.push(pick(['# TYPE h histogram', '# TYPE h counter', '# TYPE h unknown']));
+      let labels: [string, string][] = [];
+      for (let n = 0; n < 12; n++) {
+        const r = random();
+        if (r < 0.35 && labels.length > 0) labels[labels.length - 1]![1] = pick(values);
+        else if (r < 0.45 && labels.length > 0) labels.pop();
+        else if (r < 0.6) labels.push([pick(labelNames), pick(values)]);
+        else if (r < 0.65) labels = [];
+        const sep = format === 'text' ? pick(separators) : random() < 0.95 ? ',' : pick(separators);
+        const body = labels.map(([k, v]) => `${k}="${v}"`).join(sep);
+        const close = random() < 0.9 ? '}' : pick([',}', ' }', '"}', '']);
+        const series = labels.length === 0 && random() < 0.5 ? '' : `{${body}${close}`;
+        const value = pick(['1', '2.5', '17', 'NaN', '1e3', '-0', 'x']);
+        lines.push(`${pick(names)}${series} ${value}`);
+      }
+      if (format === 'openmetrics') lines.push('# EOF');
+      const input = lines.join('\n') + '\n';
+      const bytes = utf8(input);
+      const perLine: Uint8Array[] = [];
+      let from = 0;
+      for (let i = 0; i < bytes.length; i++) {
+        if (bytes[i] === 10) {
+          perLine.push(bytes.subarray(from, i + 1));
+          from = i + 1;
+        }
+      }
+      assert.deepStrictEqual(
+        outcome(() => parseChunks(format, [bytes])),
+        outcome(() => parseChunks(format, perLine)),
+        `${format}:\n${input}`,
+      );
+    }
+  }
 });
