@@ -1,0 +1,20 @@
+export {
+  TRACEPARENT_HEADER,
+  TRACESTATE_HEADER,
+  TRACE_FLAG_SAMPLED,
+  TRACE_FLAG_RANDOM,
+  KNOWN_TRACE_FLAGS,
+  MAX_TRACESTATE_MEMBERS,
+  MAX_TRACESTATE_VALUE_LENGTH,
+  isValidTraceId,
+  isValidParentId,
+  parseTraceparent,
+  formatTraceparent,
+  isValidTracestateKey,
+  isValidTracestateValue,
+  TraceState,
+  parseTracestate,
+  formatTracestate,
+  VigilTraceContextPropagator,
+} from './trace-context.js';
+export type { TraceParent } from './trace-context.js';
