@@ -118,3 +118,17 @@ export type {
   TraceIds,
   TraceContextProvider,
 } from './context/index.js';
+export {
+  TRACEPARENT_HEADER,
+  TRACESTATE_HEADER,
+  TRACE_FLAG_SAMPLED,
+  TRACE_FLAG_RANDOM,
+  MAX_TRACESTATE_MEMBERS,
+  parseTraceparent,
+  formatTraceparent,
+  TraceState,
+  parseTracestate,
+  formatTracestate,
+  VigilTraceContextPropagator,
+} from './tracing/index.js';
+export type { TraceParent } from './tracing/index.js';
