@@ -315,6 +315,10 @@ class FamilyState implements FamilyMetadata {
   /** OpenMetrics histograms: labels of the last bucket and its bound. */
   pointLabels: LabelPairs | null = null;
   lastLe = -Infinity;
+  /** OpenMetrics histograms: the `le` values and bounds of recent buckets by position in their point. */
+  readonly leTexts: string[] = [];
+  readonly leBounds: number[] = [];
+  leCursor = 0;
 
   constructor(
     readonly name: string,
@@ -1301,14 +1305,27 @@ export class ExpositionParser {
     if (text) {
       while (i < end && isBlank(b[i]!)) i++;
       const vs = i;
+      // Fast path: a plain integer of at most 15 digits (exact), read in one pass.
+      let m = 0;
       while (i < end) {
-        c = b[i]!;
-        if (c === SP || c === TAB || c === LBRACE) break;
+        const d = b[i]! - 48;
+        if (d < 0 || d > 9) break;
+        m = m * 10 + d;
         i++;
       }
-      const v = parseNumber(b, vs, i, true, 0);
-      if (v === undefined) return this.failNumber(b, vs, i, end, 'sample value');
-      value = v;
+      if (i > vs && i - vs <= 15 && (i === end || isBlank(b[i]!))) {
+        value = m;
+      } else {
+        i = vs;
+        while (i < end) {
+          c = b[i]!;
+          if (c === SP || c === TAB || c === LBRACE) break;
+          i++;
+        }
+        const v = parseNumber(b, vs, i, true, 0);
+        if (v === undefined) return this.failNumber(b, vs, i, end, 'sample value');
+        value = v;
+      }
       while (i < end && isBlank(b[i]!)) i++;
       if (i < end) {
         const ts = i;
@@ -1333,10 +1350,23 @@ export class ExpositionParser {
         this.fail(i, `expected ' ' and a value after "${name}", found ${describe(b, i, end)}`);
       }
       const vs = ++i;
-      while (i < end && b[i] !== SP) i++;
-      const v = parseNumber(b, vs, i, true, 0);
-      if (v === undefined) return this.failNumber(b, vs, i, end, 'sample value');
-      value = v;
+      // Fast path: a plain integer of at most 15 digits (exact), read in one pass.
+      let m = 0;
+      while (i < end) {
+        const d = b[i]! - 48;
+        if (d < 0 || d > 9) break;
+        m = m * 10 + d;
+        i++;
+      }
+      if (i > vs && i - vs <= 15 && (i === end || b[i] === SP)) {
+        value = m;
+      } else {
+        i = vs;
+        while (i < end && b[i] !== SP) i++;
+        const v = parseNumber(b, vs, i, true, 0);
+        if (v === undefined) return this.failNumber(b, vs, i, end, 'sample value');
+        value = v;
+      }
       if (i < end) {
         i++;
         if (i < end && b[i] !== HASH) {
@@ -1828,17 +1858,36 @@ export class ExpositionParser {
         return;
       }
       if (this.leStart < 0) this.fail(at, `bucket "${name}" has no "le" label`);
-      const bound = parseNumber(b, this.leStart, this.leEnd, true, 0);
-      if (bound === undefined || Number.isNaN(bound)) {
-        this.fail(
-          this.leStart,
-          `invalid le=${excerpt(b, this.leStart, this.leEnd)} on "${name}": expected a number or +Inf`,
-        );
-      }
       const point = fam.pointLabels;
       const samePoint =
         point !== null &&
         ((point === this.prevLabels && this.sameSeriesAsPrevious) || sameIgnoringLe(point, labels));
+      // The bounds of the previous points, in order: the n-th bucket of a
+      // point usually has the n-th bound of the last one. Equal strings
+      // without escapes are equal bytes, hence equal bounds.
+      const n = samePoint ? fam.leCursor + 1 : 0;
+      const leText = labels[this.leIndex + 1]!;
+      const leTexts = fam.leTexts;
+      let bound: number | undefined;
+      if (n < leTexts.length && leTexts[n] === leText) {
+        bound = fam.leBounds[n]!;
+      } else {
+        bound = parseNumber(b, this.leStart, this.leEnd, true, 0);
+        if (bound === undefined || Number.isNaN(bound)) {
+          return this.fail(
+            this.leStart,
+            `invalid le=${excerpt(b, this.leStart, this.leEnd)} on "${name}": expected a number or +Inf`,
+          );
+        }
+        if (n < leTexts.length) {
+          leTexts[n] = leText;
+          fam.leBounds[n] = bound;
+        } else if (n === leTexts.length && n < 64) {
+          leTexts.push(leText);
+          fam.leBounds.push(bound);
+        }
+      }
+      fam.leCursor = n;
       if (samePoint) {
         if (fam.lastLe !== Infinity && !(bound > fam.lastLe)) {
           this.fail(
