@@ -132,3 +132,20 @@ export {
   VigilTraceContextPropagator,
 } from './tracing/index.js';
 export type { TraceParent } from './tracing/index.js';
+export {
+  startTracing,
+  withSpan,
+  resolveTracingConfig,
+  SAMPLER_NAMES,
+  DEFAULT_SAMPLER,
+  DEFAULT_TRACES_ENDPOINT,
+  SPANS_DROPPED_METRIC,
+  activeTraceIds,
+} from './tracing/index.js';
+export type {
+  TracingHandle,
+  TracingOptions,
+  ResolvedTracingConfig,
+  SamplerName,
+  SamplerConfig,
+} from './tracing/index.js';

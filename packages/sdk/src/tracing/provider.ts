@@ -41,7 +41,7 @@ export const SPANS_DROPPED_METRIC = 'vigil_trace_spans_dropped_total';
  * Diagnostic code of failed span exports. Not yet in `ErrorCodes` of
  * `@vigil/model` (which this module may not change); to be added there.
  */
-export const TRACE_EXPORT_FAILED = 'TRACE_EXPORT_FAILED';
+export const TRACE_EXPORT_FAILED = ErrorCodes.TRACE_EXPORT_FAILED;
 
 /** Shortest time between two warnings about failed exports (ms). */
 export const EXPORT_WARNING_INTERVAL_MS = 60_000;
