@@ -59,12 +59,9 @@ export class CounterChild extends SeriesBase {
   }
 
   /** @internal */
-  clear(now: number): void {
+  protected clearValues(): void {
     this.value = 0;
     this.exemplar = undefined;
-    this.createdAt = now;
-    this.lastSeenAt = now;
-    this.touched = false;
   }
 }
 

@@ -62,11 +62,8 @@ export class GaugeChild extends SeriesBase {
   }
 
   /** @internal */
-  clear(now: number): void {
+  protected clearValues(): void {
     this.value = 0;
-    this.createdAt = now;
-    this.lastSeenAt = now;
-    this.touched = false;
   }
 }
 

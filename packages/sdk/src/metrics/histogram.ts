@@ -87,13 +87,10 @@ export class HistogramChild extends SeriesBase {
   }
 
   /** @internal */
-  clear(now: number): void {
+  protected clearValues(): void {
     this.counts.fill(0);
     this.sum = 0;
     this.exemplars = undefined;
-    this.createdAt = now;
-    this.lastSeenAt = now;
-    this.touched = false;
   }
 }
 

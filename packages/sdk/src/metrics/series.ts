@@ -40,8 +40,16 @@ export abstract class SeriesBase {
     this.lastSeenAt = now;
   }
 
-  /** Zeroes the values (for removal and reset). */
-  abstract clear(now: number): void;
+  /** Zeroes the series for removal and reset; it starts anew at `now`. */
+  clear(now: number): void {
+    this.clearValues();
+    this.createdAt = now;
+    this.lastSeenAt = now;
+    this.touched = false;
+  }
+
+  /** Zeroes the type-specific values. */
+  protected abstract clearValues(): void;
 }
 
 /** Holds the latest exemplar of a series or bucket. */
