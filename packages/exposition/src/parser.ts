@@ -208,14 +208,16 @@ const OM_SUFFIXES_TEXT: Readonly<Record<string, string>> = {
   info: '_info',
 };
 
-const TEXT_TYPES: ReadonlySet<string> = new Set([
-  'counter',
-  'gauge',
-  'histogram',
-  'summary',
-  'untyped',
-]);
-const OM_TYPES: ReadonlySet<string> = new Set([
+/**
+ * The type words of each format, mapped to the literals themselves: a family
+ * keeps the canonical (internalized) string rather than a copy decoded from
+ * the input, so that comparing types is a pointer comparison.
+ */
+function typeTable(types: readonly MetricType[]): ReadonlyMap<string, MetricType> {
+  return new Map(types.map((t) => [t, t]));
+}
+const TEXT_TYPES = typeTable(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
+const OM_TYPES = typeTable([
   'counter',
   'gauge',
   'histogram',
@@ -225,6 +227,19 @@ const OM_TYPES: ReadonlySet<string> = new Set([
   'stateset',
   'unknown',
 ]);
+
+// What checkOmSample checks on every sample of an OpenMetrics family.
+const OM_CHECK_NONE = 0;
+const OM_CHECK_BUCKETS = 1; // histogram, gaugehistogram: `le` and bucket order
+const OM_CHECK_QUANTILES = 2; // summary: `quantile`
+
+function omCheckOf(type: MetricType): number {
+  return type === 'histogram' || type === 'gaugehistogram'
+    ? OM_CHECK_BUCKETS
+    : type === 'summary'
+      ? OM_CHECK_QUANTILES
+      : OM_CHECK_NONE;
+}
 
 const META_TYPE = 0;
 const META_HELP = 1;
@@ -307,6 +322,8 @@ class FamilyState implements FamilyMetadata {
   unit: string | undefined = undefined;
   typeSeen = false;
   helpSeen = false;
+  /** OpenMetrics: which per-sample checks the type needs (OM_CHECK_*). */
+  omCheck = OM_CHECK_NONE;
   unitSeen = false;
   hasSamples = false;
   /** Sample names seen in this family and their roles. */
@@ -925,8 +942,8 @@ export class ExpositionParser {
       while (ts < end && isBlank(b[ts]!)) ts++;
       let te = end;
       while (te > ts && isBlank(b[te - 1]!)) te--;
-      const type = b.toString('latin1', ts, te);
-      if (!TEXT_TYPES.has(type)) {
+      const type = TEXT_TYPES.get(b.toString('latin1', ts, te));
+      if (type === undefined) {
         this.fail(
           ts,
           `unknown metric type ${excerpt(b, ts, te)} for "${name}": expected counter, gauge, histogram, summary or untyped`,
@@ -934,10 +951,10 @@ export class ExpositionParser {
       }
       const cur = this.current;
       if (cur !== null && cur.name === name && !cur.typeSeen) {
-        cur.type = type as MetricType;
+        cur.type = type;
         cur.typeSeen = true;
       } else {
-        const fam = this.newFamily(name, type as MetricType, start);
+        const fam = this.newFamily(name, type, start);
         fam.typeSeen = true;
         this.current = fam;
         this.notifyFamily(fam);
@@ -1003,8 +1020,8 @@ export class ExpositionParser {
     i++;
     const fam = this.omMetadataFamily(name, kind, start);
     if (kind === META_TYPE) {
-      const type = b.toString('latin1', i, end);
-      if (!OM_TYPES.has(type)) {
+      const type = OM_TYPES.get(b.toString('latin1', i, end));
+      if (type === undefined) {
         this.fail(
           i,
           `unknown metric type ${excerpt(b, i, end)} for "${name}": expected counter, gauge, histogram, gaugehistogram, summary, info, stateset or unknown`,
@@ -1013,7 +1030,8 @@ export class ExpositionParser {
       if (fam.unit && (type === 'info' || type === 'stateset')) {
         this.fail(i, `a ${type} family cannot have a unit, and "${name}" has unit "${fam.unit}"`);
       }
-      fam.type = type as MetricType;
+      fam.type = type;
+      fam.omCheck = omCheckOf(type);
       fam.typeSeen = true;
     } else if (kind === META_HELP) {
       fam.help = this.unescape(b, i, end, true, 'the HELP text');
@@ -1383,9 +1401,7 @@ export class ExpositionParser {
         }
         if (i <= end) exemplar = this.parseExemplar(b, i, end, fam, role);
       }
-      if (fam.type !== 'unknown' && fam.type !== 'gauge' && fam.type !== 'counter') {
-        this.checkOmSample(b, fam, role, name, labels, labelsAt);
-      }
+      if (fam.omCheck !== OM_CHECK_NONE) this.checkOmSample(b, fam, role, name, labels, labelsAt);
     }
 
     if (++this.sampleCount > this.maxSamples) {
@@ -1850,7 +1866,7 @@ export class ExpositionParser {
     at: number,
   ): void {
     const type = fam.type;
-    if (type === 'histogram' || type === 'gaugehistogram') {
+    if (fam.omCheck === OM_CHECK_BUCKETS) {
       if (role !== ROLE_BUCKET) {
         if (this.leStart >= 0) {
           this.fail(at, `"le" label on "${name}": only the _bucket samples of a ${type} carry one`);
@@ -1903,7 +1919,7 @@ export class ExpositionParser {
       }
       fam.pointLabels = labels;
       fam.lastLe = bound;
-    } else if (type === 'summary') {
+    } else {
       if (role !== ROLE_PLAIN) {
         if (this.quantileStart >= 0) {
           this.fail(
