@@ -8,9 +8,9 @@ import { TextEncoder } from 'node:util';
 import { parentPort, workerData } from 'node:worker_threads';
 import { VigilError } from '@vigil/model';
 import type { ExpositionFormat } from './format.js';
-import type { ExpositionFamily, ExpositionSample } from './model.js';
-import { ExpositionParser, parseExposition } from './parser.js';
-import type { FamilyMetadata, ParserOptions } from './parser.js';
+import type { ExpositionFamily } from './model.js';
+import { collectExposition, parseExposition } from './parser.js';
+import type { ParserOptions } from './parser.js';
 import { writeExposition } from './writer.js';
 import { fixture, prng } from './helpers.test.util.js';
 
@@ -142,49 +142,22 @@ function parse(
   cuts: number[],
   options: ParserOptions,
 ): ExpositionFamily[] {
-  const order: FamilyMetadata[] = [];
-  const samples = new Map<FamilyMetadata, ExpositionSample[]>();
-  const touch = (family: FamilyMetadata): ExpositionSample[] => {
-    let list = samples.get(family);
-    if (list === undefined) {
-      list = [];
-      samples.set(family, list);
-      order.push(family);
-    }
-    return list;
-  };
-  const parser = new ExpositionParser(
+  const maxLine = options.maxLineBytes ?? 1024 * 1024;
+  return collectExposition(
     format,
-    {
-      family: touch,
-      sample(family, name, labels, value, timestampMs, exemplar) {
-        const sample: { -readonly [K in keyof ExpositionSample]: ExpositionSample[K] } = {
-          name,
-          labels,
-          value,
-        };
-        if (timestampMs !== undefined) sample.timestampMs = timestampMs;
-        if (exemplar !== undefined) sample.exemplar = exemplar;
-        touch(family).push(sample);
-      },
+    (parser) => {
+      let at = 0;
+      for (const cut of [...cuts, bytes.length]) {
+        parser.push(bytes.subarray(at, cut));
+        at = cut;
+        if (parser.bufferedBytes > maxLine) {
+          throw new Error(`buffered ${parser.bufferedBytes} bytes`);
+        }
+      }
+      parser.end();
     },
     options,
   );
-  const maxLine = options.maxLineBytes ?? 1024 * 1024;
-  let at = 0;
-  for (const cut of [...cuts, bytes.length]) {
-    parser.push(bytes.subarray(at, cut));
-    at = cut;
-    if (parser.bufferedBytes > maxLine) throw new Error(`buffered ${parser.bufferedBytes} bytes`);
-  }
-  parser.end();
-  return order.map((state) => ({
-    name: state.name,
-    type: state.type,
-    ...(state.help === undefined ? {} : { help: state.help }),
-    ...(state.unit === undefined ? {} : { unit: state.unit }),
-    samples: samples.get(state)!,
-  }));
 }
 
 function run(request: FuzzRequest): FuzzReport {

@@ -7,9 +7,9 @@ import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { VigilError } from '@vigil/model';
 import type { ExpositionFormat } from './format.js';
-import type { ExpositionFamily, ExpositionSample } from './model.js';
-import { ExpositionParser } from './parser.js';
-import type { FamilyMetadata, ParserOptions } from './parser.js';
+import type { ExpositionFamily } from './model.js';
+import { collectExposition } from './parser.js';
+import type { ParserOptions } from './parser.js';
 
 /** Reads a fixture from `src/testdata`, also when running from `dist`. */
 export function fixture(name: string): Buffer {
@@ -27,46 +27,14 @@ export function parseChunks(
   chunks: readonly (Uint8Array | string)[],
   options?: ParserOptions,
 ): ExpositionFamily[] {
-  const order: FamilyMetadata[] = [];
-  const samples = new Map<FamilyMetadata, ExpositionSample[]>();
-  const touch = (family: FamilyMetadata): ExpositionSample[] => {
-    let list = samples.get(family);
-    if (list === undefined) {
-      list = [];
-      samples.set(family, list);
-      order.push(family);
-    }
-    return list;
-  };
-  const parser = new ExpositionParser(
+  return collectExposition(
     format,
-    {
-      family: touch,
-      sample(family, name, labels, value, timestampMs, exemplar) {
-        const sample: { -readonly [K in keyof ExpositionSample]: ExpositionSample[K] } = {
-          name,
-          labels,
-          value,
-        };
-        if (timestampMs !== undefined) sample.timestampMs = timestampMs;
-        if (exemplar !== undefined) sample.exemplar = exemplar;
-        touch(family).push(sample);
-      },
+    (parser) => {
+      for (const chunk of chunks) parser.push(chunk);
+      parser.end();
     },
     options,
   );
-  for (const chunk of chunks) parser.push(chunk);
-  parser.end();
-  return order.map((state) => {
-    const family: { -readonly [K in keyof ExpositionFamily]: ExpositionFamily[K] } = {
-      name: state.name,
-      type: state.type,
-      samples: samples.get(state)!,
-    };
-    if (state.help !== undefined) family.help = state.help;
-    if (state.unit !== undefined) family.unit = state.unit;
-    return family;
-  });
 }
 
 /** What a parse attempt gave: families, or the code and position of its error. */

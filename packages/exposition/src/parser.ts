@@ -2023,6 +2023,26 @@ export function parseExposition(
   format: ExpositionFormat,
   options?: ParserOptions,
 ): ExpositionFamily[] {
+  return collectExposition(
+    format,
+    (parser) => {
+      parser.push(input);
+      parser.end();
+    },
+    options,
+  );
+}
+
+/**
+ * @internal Gathers everything a parser delivers into families, as
+ * {@link parseExposition} returns them; `feed` pushes the input (in whatever
+ * pieces it likes) and ends the parser. Tests use it to feed split input.
+ */
+export function collectExposition(
+  format: ExpositionFormat,
+  feed: (parser: ExpositionParser) => void,
+  options?: ParserOptions,
+): ExpositionFamily[] {
   const collected: CollectedFamily[] = [];
   const byFamily = new Map<FamilyMetadata, CollectedFamily>();
   const collect = (state: FamilyMetadata): CollectedFamily => {
@@ -2051,8 +2071,7 @@ export function parseExposition(
     },
     options,
   );
-  parser.push(input);
-  parser.end();
+  feed(parser);
   return collected.map(({ state, samples }) => {
     const family: { -readonly [K in keyof ExpositionFamily]: ExpositionFamily[K] } = {
       name: state.name,
