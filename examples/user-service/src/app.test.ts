@@ -1,6 +1,8 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -187,6 +189,28 @@ test('the quickstart entry point starts, prints its URLs and stops cleanly on SI
     );
   } finally {
     child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a port in use gives a one-line hint and exit status 1, not a stack trace', async () => {
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  const port = (blocker.address() as AddressInfo).port;
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-busy-'));
+  try {
+    const child = spawn(process.execPath, [new URL('./main.js', import.meta.url).pathname], {
+      env: { ...process.env, PORT: String(port), USERS_DB: join(dir, 'users.db') },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const status = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.equal(status, 1);
+    assert.match(stderr, /is already in use; start it on another port, e\.g\. PORT=3001 npm start/);
+    assert.doesNotMatch(stderr, /\n\s+at /);
+  } finally {
+    blocker.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -24,7 +24,19 @@ collectProcessMetrics({ registry: defaultRegistry });
 const store = openUserStore(dbPath);
 const service = createUserService({ store, logger, registry: defaultRegistry, version: VERSION });
 
-const url = await service.listen(port, host);
+let url: string;
+try {
+  url = await service.listen(port, host);
+} catch (err) {
+  const code = (err as NodeJS.ErrnoException).code;
+  process.stderr.write(
+    code === 'EADDRINUSE'
+      ? `user-service: ${host}:${port} is already in use; start it on another port, e.g. PORT=3001 npm start\n`
+      : `user-service: cannot listen on ${host}:${port}: ${String(err)}\n`,
+  );
+  store.close();
+  process.exit(1);
+}
 installGracefulShutdown({
   server: service.server,
   health: service.health,
