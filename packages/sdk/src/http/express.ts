@@ -53,13 +53,27 @@ function expressRoute(req: IncomingMessage): string | undefined {
 export function expressInstrumentation(
   options: HttpInstrumentationOptions = {},
 ): ExpressMiddleware {
-  const core = new HttpInstrumentation(options, expressRoute);
+  const core = new HttpInstrumentation(options);
   return function vigilInstrumentation(req, res, next) {
     const record = core.begin(req, res);
     if (record === undefined) {
       next();
       return;
     }
+    // Express assigns `req.route` when a route matches, while `req.baseUrl`
+    // still holds the mount path of the router it belongs to; an error
+    // leaving that router resets `baseUrl`, so the template is taken then.
+    let route: unknown;
+    Object.defineProperty(req, 'route', {
+      configurable: true,
+      enumerable: true,
+      get: () => route,
+      set: (value: unknown) => {
+        route = value;
+        const template = expressRoute(req);
+        if (template !== undefined) record.route = template;
+      },
+    });
     core.run(record, next);
   };
 }
