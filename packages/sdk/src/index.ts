@@ -190,3 +190,5 @@ export type {
   EndpointHandler,
   RouteMatcher,
 } from './http/index.js';
+export { init, shutdown, isInitialized, currentRuntime } from './runtime/index.js';
+export type { InitOptions, Vigil, SdkRuntime } from './runtime/index.js';
