@@ -151,7 +151,12 @@ export function validateFaultSpec(input: unknown, generateId: () => string): Nor
       `Fault "kind" must be "latency", "error" or "dependency", got ${describe(kind)}.`,
     );
   }
-  rejectUnknownFields(raw, ALLOWED_FIELDS[kind], `a ${kind} fault`, '');
+  rejectUnknownFields(
+    raw,
+    ALLOWED_FIELDS[kind],
+    `${kind === 'error' ? 'an' : 'a'} ${kind} fault`,
+    '',
+  );
 
   const out: Record<string, unknown> = { kind };
   const id = raw.id === undefined ? generateId() : raw.id;
