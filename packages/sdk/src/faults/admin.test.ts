@@ -327,7 +327,7 @@ describe('admin API', () => {
       const res = await admin(path, { method });
       assert.equal(res.status, 405, `${method} ${path}`);
       assert.equal(res.headers.allow, allow);
-      assert.equal(res.json.error.code, 'FAULT_ADMIN_METHOD_NOT_ALLOWED');
+      assert.equal(res.json.error.code, 'FAULT_ADMIN_BAD_METHOD');
     }
   });
 
@@ -407,7 +407,7 @@ describe('hostile input', () => {
     const over = `${exact} `;
     const declared = await admin(PREFIX, { method: 'POST', body: over });
     assert.equal(declared.status, 413);
-    assert.equal(declared.json.error.code, 'FAULT_ADMIN_BODY_TOO_LARGE');
+    assert.equal(declared.json.error.code, 'FAULT_ADMIN_BODY_LIMIT');
     assert.equal(declared.json.error.details.limitBytes, MAX_FAULT_ADMIN_BODY_BYTES);
 
     const streamed = await admin(PREFIX, {
@@ -416,7 +416,7 @@ describe('hostile input', () => {
       chunked: true,
     });
     assert.equal(streamed.status, 413);
-    assert.equal(streamed.json.error.code, 'FAULT_ADMIN_BODY_TOO_LARGE');
+    assert.equal(streamed.json.error.code, 'FAULT_ADMIN_BODY_LIMIT');
     assert.equal(injector.list().length, 1);
     // The server is still fine.
     assert.equal((await admin(PREFIX)).status, 200);

@@ -26,10 +26,10 @@ export const FAULT_ERROR_STATUS: Readonly<Partial<Record<ErrorCode, number>>> = 
   [ErrorCodes.FAULT_ADMIN_BAD_REQUEST]: 400,
   [ErrorCodes.FAULT_ADMIN_UNAUTHORIZED]: 401,
   [ErrorCodes.FAULT_NOT_FOUND]: 404,
-  [ErrorCodes.FAULT_ADMIN_METHOD_NOT_ALLOWED]: 405,
+  [ErrorCodes.FAULT_ADMIN_BAD_METHOD]: 405,
   [ErrorCodes.FAULT_ID_CONFLICT]: 409,
   [ErrorCodes.FAULT_LIMIT_REACHED]: 409,
-  [ErrorCodes.FAULT_ADMIN_BODY_TOO_LARGE]: 413,
+  [ErrorCodes.FAULT_ADMIN_BODY_LIMIT]: 413,
   [ErrorCodes.FAULT_INJECTION_DISABLED]: 503,
 });
 
@@ -175,7 +175,7 @@ function notAllowed(res: ServerResponse, method: string, allow: string): void {
   sendError(
     res,
     new VigilError(
-      ErrorCodes.FAULT_ADMIN_METHOD_NOT_ALLOWED,
+      ErrorCodes.FAULT_ADMIN_BAD_METHOD,
       `Method ${method} is not allowed here; allowed: ${allow}.`,
     ),
   );
@@ -183,7 +183,7 @@ function notAllowed(res: ServerResponse, method: string, allow: string): void {
 
 /**
  * Reads the request body (at most {@link MAX_FAULT_ADMIN_BODY_BYTES}) and
- * parses it as JSON. Rejects with `FAULT_ADMIN_BODY_TOO_LARGE` or
+ * parses it as JSON. Rejects with `FAULT_ADMIN_BODY_LIMIT` or
  * `FAULT_ADMIN_BAD_REQUEST`; with another error when the client went away.
  */
 function readJsonBody(req: IncomingMessage): Promise<unknown> {
@@ -250,7 +250,7 @@ function parseJson(body: Buffer): unknown {
 
 function tooLarge(): VigilError {
   return new VigilError(
-    ErrorCodes.FAULT_ADMIN_BODY_TOO_LARGE,
+    ErrorCodes.FAULT_ADMIN_BODY_LIMIT,
     `The request body exceeds ${MAX_FAULT_ADMIN_BODY_BYTES} bytes; a fault spec is much smaller.`,
     { details: { limitBytes: MAX_FAULT_ADMIN_BODY_BYTES } },
   );
