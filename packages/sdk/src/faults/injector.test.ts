@@ -127,6 +127,10 @@ describe('enabling: off by default, never by accident in production', () => {
       { now: 'now' },
       { injectionLogIntervalMs: -1 },
       { health: {} },
+      { health: null },
+      { registry: {} },
+      { registry: null },
+      { logger: null },
       { logger: console.log },
       { env: 'production' },
     ];

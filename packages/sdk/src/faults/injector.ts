@@ -543,24 +543,29 @@ export class FaultInjector {
     path: string,
     route: string | undefined,
   ): FaultDecision | undefined {
-    const now = this.#now();
+    // The clock is read only when needed: a request no fault applies to costs
+    // the scope checks and nothing else.
+    let now: number | undefined;
     let delayMs = 0;
     let errorStatus: number | undefined;
     let ids: string[] | undefined;
-    let upperMethod: string | undefined;
-    for (const fault of faults) {
-      if (fault.expiresAt !== undefined && now >= fault.expiresAt) continue;
+    for (let i = 0; i < faults.length; i++) {
+      const fault = faults[i]!;
       if (fault.kind === 'error' && errorStatus !== undefined) continue;
-      if (fault.method !== undefined) {
-        upperMethod ??= String(method).toUpperCase();
-        if (upperMethod !== fault.method) continue;
+      if (
+        fault.method !== undefined &&
+        method !== fault.method &&
+        String(method).toUpperCase() !== fault.method
+      ) {
+        continue;
       }
       if (fault.matcher !== undefined && !matchesRoute(fault.matcher, path, route)) continue;
+      if (fault.expiresAt !== undefined && (now ??= this.#now()) >= fault.expiresAt) continue;
       if (fault.rate < 1 && !(this.#random() < fault.rate)) continue;
       if (fault.kind === 'latency') delayMs += this.#drawDelayMs(fault);
       else errorStatus = fault.status;
       (ids ??= []).push(fault.id);
-      this.#recordInjection(fault, now, { method, path, route });
+      this.#recordInjection(fault, (now ??= this.#now()), { method, path, route });
     }
     if (ids === undefined) return undefined;
     const decision: { delayMs: number; errorStatus?: number; faultIds: readonly string[] } = {
@@ -759,9 +764,18 @@ function checkOptions(options: FaultInjectorOptions): FaultInjectorOptions {
   const health = o.health as { forceDown?: unknown } | undefined;
   if (
     health !== undefined &&
-    (typeof health !== 'object' || typeof health.forceDown !== 'function')
+    (typeof health !== 'object' || health === null || typeof health.forceDown !== 'function')
   ) {
     throw configInvalid('FaultInjector option "health" must be a HealthRegistry.');
+  }
+  const registry = o.registry as { getSingleMetric?: unknown } | undefined;
+  if (
+    registry !== undefined &&
+    (typeof registry !== 'object' ||
+      registry === null ||
+      typeof registry.getSingleMetric !== 'function')
+  ) {
+    throw configInvalid('FaultInjector option "registry" must be a metrics Registry.');
   }
   const logger = o.logger as { info?: unknown; warn?: unknown } | undefined;
   if (

@@ -87,36 +87,46 @@ export function compileRouteTemplate(template: string): RouteMatcher | string {
 export function matchesRoute(matcher: RouteMatcher, path: string, route?: string): boolean {
   if (matcher.literal) {
     return (
-      matchSegments(matcher.segments, splitPath(path), false) ||
-      (route !== undefined && matchSegments(matcher.segments, splitPath(route), true))
+      matchSegments(matcher.segments, path, false) ||
+      (route !== undefined && matchSegments(matcher.segments, route, true))
     );
   }
-  if (route !== undefined) return matchSegments(matcher.segments, splitPath(route), true);
-  return matchSegments(matcher.segments, splitPath(path), false);
+  if (route !== undefined) return matchSegments(matcher.segments, route, true);
+  return matchSegments(matcher.segments, path, false);
 }
 
-/** `'/a/b/'` → `['a', 'b']`; `'/'` and `''` → `[]`. */
+/** `'/a/b/'` → `['a', 'b']`; `'/'` and `''` → `[]`. Only for compiling: matching never splits. */
 function splitPath(path: string): string[] {
   let body = path.startsWith('/') ? path.slice(1) : path;
   if (body.endsWith('/')) body = body.slice(0, -1);
   return body === '' ? [] : body.split('/');
 }
 
-function matchSegments(
-  pattern: readonly Segment[],
-  target: readonly string[],
-  ofRoute: boolean,
-): boolean {
+const SLASH = 0x2f;
+const COLON = 0x3a;
+
+/**
+ * Matches `pattern` against the segments of `target` in place (the request
+ * path: no split, no allocation). A leading and one trailing `/` are ignored.
+ */
+function matchSegments(pattern: readonly Segment[], target: string, ofRoute: boolean): boolean {
+  let pos = target.charCodeAt(0) === SLASH ? 1 : 0;
+  let end = target.length;
+  if (end > pos && target.charCodeAt(end - 1) === SLASH) end--;
+  // No segment at all: mark the target as used up.
+  if (pos >= end) pos = end + 1;
   for (let i = 0; i < pattern.length; i++) {
     const seg = pattern[i]!;
     if (seg.type === 'rest') return true;
-    const part = target[i];
-    if (part === undefined) return false;
+    if (pos > end) return false;
+    let next = target.indexOf('/', pos);
+    if (next < 0 || next > end) next = end;
     if (seg.type === 'literal') {
-      if (part !== seg.text) return false;
-    } else if (ofRoute ? !part.startsWith(':') : part === '') {
+      if (next - pos !== seg.text.length || !target.startsWith(seg.text, pos)) return false;
+    } else if (next === pos || (ofRoute && target.charCodeAt(pos) !== COLON)) {
       return false;
     }
+    pos = next + 1;
   }
-  return pattern.length === target.length;
+  return pos > end;
 }
