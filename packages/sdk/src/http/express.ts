@@ -55,6 +55,7 @@ export function expressInstrumentation(
 ): ExpressMiddleware {
   const core = new HttpInstrumentation(options);
   return function vigilInstrumentation(req, res, next) {
+    if (core.serveAdmin(req, res)) return;
     const record = core.begin(req, res);
     if (record === undefined) {
       next();
@@ -74,7 +75,8 @@ export function expressInstrumentation(
         if (template !== undefined) record.route = template;
       },
     });
-    core.run(record, next);
+    // Express routes after this middleware: faults scoped to a route match the raw path.
+    core.run(record, () => core.proceed(record, res, undefined, next));
   };
 }
 

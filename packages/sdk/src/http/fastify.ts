@@ -4,7 +4,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpInstrumentation, requestRecordOf } from './core.js';
+import { HttpInstrumentation, requestRecordOf, writeInjectedError } from './core.js';
 import type { HttpInstrumentationOptions, RequestRecord } from './core.js';
 import { HealthPaths } from '../health/index.js';
 import { httpEndpoints } from './endpoints.js';
@@ -84,15 +84,19 @@ export const fastifyInstrumentation: FastifyPlugin<HttpInstrumentationOptions> =
       let record = requestRecordOf(request.raw);
       if (record === undefined && !wrapped) {
         // No server to wrap (a custom one without listeners): begin here.
+        if (core.serveAdmin(request.raw, reply.raw)) {
+          reply.hijack();
+          return;
+        }
         record = core.begin(request.raw, reply.raw);
         if (record !== undefined) {
-          setFastifyRoute(record, request);
-          core.run(record, () => next());
+          const started = record;
+          core.run(started, () => applyFaults(core, started, request, reply, next));
           return;
         }
       }
-      if (record !== undefined) setFastifyRoute(record, request);
-      next();
+      if (record === undefined) next();
+      else applyFaults(core, record, request, reply, next);
     });
     fastify.addHook('onError', (request, _reply, error, next) => {
       const record = requestRecordOf(request.raw);
@@ -104,9 +108,32 @@ export const fastifyInstrumentation: FastifyPlugin<HttpInstrumentationOptions> =
   'vigil-instrumentation',
 );
 
-function setFastifyRoute(record: RequestRecord, request: FastifyRequestLike): void {
+/** Notes the route template, then applies injected faults scoped to it. */
+function applyFaults(
+  core: HttpInstrumentation,
+  record: RequestRecord,
+  request: FastifyRequestLike,
+  reply: FastifyReplyLike,
+  next: Done,
+): void {
   const url = request.routeOptions?.url;
-  if (typeof url === 'string' && url !== '') record.route = url;
+  const route = typeof url === 'string' && url !== '' ? url : undefined;
+  if (route !== undefined) record.route = route;
+  const decision = core.decideFault(record, route);
+  if (decision === undefined) {
+    next();
+    return;
+  }
+  const act = (): void => {
+    if (decision.errorStatus === undefined) {
+      next();
+      return;
+    }
+    reply.hijack();
+    writeInjectedError(reply.raw, decision);
+  };
+  if (decision.delayMs > 0) setTimeout(act, decision.delayMs);
+  else act();
 }
 
 const kWrapped: unique symbol = Symbol('vigil.fastify.wrapped');
@@ -127,6 +154,7 @@ function wrapRequestListeners(
   if (listeners.length === 0) return false;
   server.removeAllListeners('request');
   server.on('request', function instrumentedRequest(req: IncomingMessage, res: ServerResponse) {
+    if (core.serveAdmin(req, res)) return;
     const dispatch = (): void => {
       for (const listener of listeners) listener.call(server, req, res);
     };

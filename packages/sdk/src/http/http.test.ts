@@ -33,6 +33,9 @@ import {
   instrumentHttp,
 } from './index.js';
 import type { HttpInstrumentationOptions } from './index.js';
+import { FaultInjector } from '../faults/index.js';
+
+const ADMIN_TOKEN = 'practice-token-0123456789';
 
 type LogLine = Record<string, unknown>;
 
@@ -520,6 +523,100 @@ for (const name of Object.keys(frameworks)) {
     assert.equal(accessLines(f).length, 0);
     await f.tracing.forceFlush();
     assert.equal(f.exporter.getFinishedSpans().length, 0);
+  });
+
+  test(`${name}: injected faults: admin endpoint, error and latency faults, counted and marked`, async (t) => {
+    const faultRegistry = new Registry();
+    const faults = new FaultInjector({
+      enabled: true,
+      adminToken: ADMIN_TOKEN,
+      registry: faultRegistry,
+      env: {},
+    });
+    t.after(() => faults.close());
+    const f = await start(t, name, { faults });
+    const admin = `${f.base}/_vigil/faults`;
+    const auth = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
+
+    const denied = await fetch(admin, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
+    assert.equal(denied.status, 401);
+    await denied.arrayBuffer();
+
+    const added = await fetch(admin, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({
+        id: 'users-down',
+        kind: 'error',
+        status: 503,
+        rate: 1,
+        route: '/api/users/:id',
+        method: 'GET',
+      }),
+    });
+    assert.equal(added.status, 201, await added.text());
+    const failed = await fetch(`${f.base}/api/users/5`);
+    assert.equal(failed.status, 503);
+    assert.equal(failed.headers.get('x-vigil-fault'), 'users-down');
+    const body = (await failed.json()) as { error: { code: string } };
+    assert.equal(body.error.code, 'FAULT_INJECTED');
+    const other = await fetch(`${f.base}/api/echo`, {
+      method: 'POST',
+      body: 'x',
+      headers: { 'content-type': 'text/plain' },
+    });
+    assert.equal(other.status, 200, 'a fault scoped to one route leaves the others alone');
+    await other.arrayBuffer();
+
+    const [line] = await until(() => {
+      const found = accessLines(f).filter((l) => l.status === 503);
+      return found.length > 0 ? found : undefined;
+    });
+    assert.deepEqual(line!.faults, ['users-down']);
+    assert.equal(line!.route, '/api/users/:id');
+    const spanned = (await spans(f, 2)).find(
+      (s) => s.attributes['http.response.status_code'] === 503,
+    );
+    assert.equal(spanned?.attributes['vigil.fault.ids'], 'users-down');
+    assert.equal(
+      await sample(
+        f.registry,
+        'http_requests_total{method="GET",route="/api/users/:id",status="503"}',
+      ),
+      1,
+    );
+
+    const removed = await fetch(`${admin}/users-down`, { method: 'DELETE', headers: auth });
+    assert.equal(removed.status, 200);
+    await removed.arrayBuffer();
+    const slowAdded = await fetch(admin, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({
+        id: 'slow-users',
+        kind: 'latency',
+        delayMs: 150,
+        route: '/api/users/:id',
+      }),
+    });
+    assert.equal(slowAdded.status, 201);
+    await slowAdded.arrayBuffer();
+    const started = performance.now();
+    const slow = await fetch(`${f.base}/api/users/6`);
+    assert.equal(slow.status, 200);
+    await slow.arrayBuffer();
+    assert.ok(performance.now() - started >= 145, 'the latency fault delays the response');
+    const slowLine = await until(() => accessLines(f).find((l) => l.path === '/api/users/6'));
+    assert.ok(Number(slowLine.duration_ms) >= 145);
+    assert.equal(slowLine.request_id !== undefined, true);
+
+    const text = await faultRegistry.metrics();
+    assert.match(text, /^vigil_faults_injected_total\{kind="error",fault="users-down"\} 1$/m);
+    assert.match(text, /^vigil_faults_injected_total\{kind="latency",fault="slow-users"\} 1$/m);
   });
 }
 
