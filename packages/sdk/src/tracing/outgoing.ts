@@ -536,7 +536,12 @@ class Installation implements OutgoingHttpHandle {
     this.inFlight++;
     const call = new ClientCall(span, this.onCallEnd);
     const headers: Record<string, string> = {};
-    propagation.inject(trace.setSpan(parent, span), headers, carrierSetter);
+    try {
+      propagation.inject(trace.setSpan(parent, span), headers, carrierSetter);
+    } catch (err) {
+      call.end();
+      throw err;
+    }
     return { call, headers };
   }
 
