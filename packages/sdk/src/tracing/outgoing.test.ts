@@ -317,13 +317,16 @@ test('fetch: a timeout before the response ends the span as an error', async (t)
   const mem = setup(t);
   const server = await startServer(t);
   await inSpan(async () => {
-    await assert.rejects(fetch(`${server.origin}/hang`, { signal: AbortSignal.timeout(30) }), {
+    await assert.rejects(fetch(`${server.origin}/hang`, { signal: AbortSignal.timeout(100) }), {
       name: 'TimeoutError',
     });
   });
   const [client] = await mem.waitForClientSpans(1);
   assert.equal(client!.status.code, SpanStatusCode.ERROR);
-  assert.equal(client!.attributes['error.type'], 'TimeoutError');
+  // undici reports the signal's reason, or its own AbortError when the abort
+  // lands while it is still connecting (seen under load).
+  assert.match(String(client!.attributes['error.type']), /^(TimeoutError|AbortError)$/);
+  assert.equal(client!.events[0]!.name, 'exception');
 });
 
 test('fetch: the span covers the body; a body the application cancels ends it without error', async (t) => {
