@@ -139,6 +139,7 @@ const KNOWN_METHODS = new Set([
 
 /** Query keys whose values semconv says to redact in `url.full`. */
 const SENSITIVE_QUERY = /([?&](?:AWSAccessKeyId|Signature|sig|X-Goog-Signature)=)[^&#]*/g;
+const HAS_SENSITIVE_QUERY = /[?&](?:AWSAccessKeyId|Signature|sig|X-Goog-Signature)=/;
 
 // ---------------------------------------------------------------------------
 // Shared pieces: URL and attributes, the client call state machine.
@@ -159,11 +160,44 @@ function defaultPort(protocol: string): number {
 
 /** `url.full` of a target: no credentials (they never reach `path`), sensitive query values redacted. */
 function fullUrl(t: Target): string {
-  const host = t.host.includes(':') ? `[${t.host}]` : t.host;
-  const port = t.port === defaultPort(t.protocol) ? '' : `:${t.port}`;
-  let path = t.path.startsWith('/') ? t.path : `/${t.path}`;
-  if (path.includes('?')) path = path.replace(SENSITIVE_QUERY, '$1REDACTED');
-  return `${t.protocol}//${host}${port}${path}`;
+  return originOf(t.protocol, t.host, t.port) + urlPath(t.path);
+}
+
+/** `scheme://host[:port]`: IPv6 in brackets, the default port left out. */
+function originOf(protocol: string, host: string, port: number): string {
+  const h = host.includes(':') ? `[${host}]` : host;
+  return port === defaultPort(protocol) ? `${protocol}//${h}` : `${protocol}//${h}:${port}`;
+}
+
+/** The path and query of `url.full`, sensitive query values redacted (semconv). */
+function urlPath(path: string): string {
+  const p = path.startsWith('/') ? path : `/${path}`;
+  return HAS_SENSITIVE_QUERY.test(p) ? p.replace(SENSITIVE_QUERY, '$1REDACTED') : p;
+}
+
+interface ParsedOrigin {
+  readonly protocol: string;
+  readonly host: string;
+  readonly port: number;
+  /** Normalized `scheme://host[:port]`. */
+  readonly origin: string;
+}
+
+/** undici origins seen lately, parsed once (a service talks to a handful of hosts). */
+const origins = new Map<string, ParsedOrigin>();
+const MAX_ORIGINS = 256;
+
+function parseOrigin(raw: string): ParsedOrigin {
+  let parsed = origins.get(raw);
+  if (parsed !== undefined) return parsed;
+  const url = new URL(raw);
+  let host = url.hostname;
+  if (host.startsWith('[')) host = host.slice(1, -1);
+  const port = url.port === '' ? defaultPort(url.protocol) : Number(url.port);
+  parsed = { protocol: url.protocol, host, port, origin: originOf(url.protocol, host, port) };
+  if (origins.size >= MAX_ORIGINS) origins.clear();
+  origins.set(raw, parsed);
+  return parsed;
 }
 
 function spanAttributes(t: Target, url: string): { name: string; attributes: Attributes } {
@@ -555,25 +589,25 @@ class Installation implements OutgoingHttpHandle {
       if (request === undefined || typeof request.addHeader !== 'function') return;
       const parent = this.parentContext();
       if (parent === undefined) return;
-      const origin = new URL(String(request.origin));
-      const rawPath = String(request.path);
-      let host = origin.hostname;
-      if (host.startsWith('[')) host = host.slice(1, -1);
+      const origin = parseOrigin(String(request.origin));
       const target: Target = {
         method: String(request.method),
         protocol: origin.protocol,
-        host,
-        port: origin.port === '' ? defaultPort(origin.protocol) : Number(origin.port),
-        path: rawPath,
+        host: origin.host,
+        port: origin.port,
+        path: String(request.path),
       };
-      const url = fullUrl(target);
+      const url = origin.origin + urlPath(target.path);
       if (this.ignored(url)) return;
       const started = this.start(parent, target, url);
       call = started.call;
       this.calls.set(request, call);
       if (!hasUndiciHeader(request.headers, TRACEPARENT_HEADER)) {
-        for (const [key, value] of Object.entries(started.headers)) {
-          if (!hasUndiciHeader(request.headers, key)) request.addHeader(key, value);
+        for (const key in started.headers) {
+          // traceparent is known absent; look only for the others (tracestate).
+          if (key === TRACEPARENT_HEADER || !hasUndiciHeader(request.headers, key)) {
+            request.addHeader(key, started.headers[key]!);
+          }
         }
       }
     } catch (err) {

@@ -1,0 +1,152 @@
+// Added cost of the outgoing HTTP instrumentation per request on loopback:
+// sequential requests to a keep-alive node:http server, timed one by one, in
+// alternating rounds of each mode (so drift hits every mode alike), median
+// and mean per mode, and the difference to the uninstrumented run.
+//
+//   npx tsc -b && node packages/sdk/dist/tracing/outgoing.bench.js [requestsPerRound] [rounds]
+//
+// Tracing is the real SDK: BasicTracerProvider, BatchSpanProcessor (to an
+// exporter that discards), AsyncLocalStorage context, Vigil's propagator.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { ExportResultCode } from '@opentelemetry/core';
+import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { instrumentOutgoingHttp } from './outgoing.js';
+import type { OutgoingHttpHandle } from './outgoing.js';
+import { VigilTraceContextPropagator } from './trace-context.js';
+import { withSpan } from './with-span.js';
+
+const perRound = Number(process.argv[2] ?? 500);
+const rounds = Number(process.argv[3] ?? 10);
+
+let exported = 0;
+const discard: SpanExporter = {
+  export: (spans, done) => {
+    exported += spans.length;
+    done({ code: ExportResultCode.SUCCESS });
+  },
+  shutdown: () => Promise.resolve(),
+};
+const provider = new BasicTracerProvider({
+  spanProcessors: [new BatchSpanProcessor(discard, { maxQueueSize: 65_536 })],
+});
+trace.setGlobalTracerProvider(provider);
+context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+propagation.setGlobalPropagator(new VigilTraceContextPropagator());
+
+const server = http.createServer((req, res) => {
+  req.resume();
+  res.end('ok');
+});
+await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/users?id=42`;
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+function viaFetch(): Promise<unknown> {
+  return fetch(url).then((r) => r.text());
+}
+function viaHttp(): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent }, (res) => {
+        res.resume();
+        res.on('end', resolve);
+      })
+      .on('error', reject);
+  });
+}
+
+interface Mode {
+  readonly name: string;
+  readonly client: 'fetch' | 'http';
+  readonly instrumented: boolean;
+  readonly activeSpan: boolean;
+}
+const modes: Mode[] = [];
+for (const client of ['fetch', 'http'] as const) {
+  modes.push({ name: `${client} plain, in a span`, client, instrumented: false, activeSpan: true });
+  modes.push({ name: `${client} traced, in a span`, client, instrumented: true, activeSpan: true });
+  modes.push({ name: `${client} traced, no span`, client, instrumented: true, activeSpan: false });
+}
+const samples = new Map<string, number[]>(modes.map((m) => [m.name, []]));
+/** Process CPU time (user + system, µs) spent per mode, client and server together. */
+const cpuMicros = new Map<string, number>(modes.map((m) => [m.name, 0]));
+
+async function run(mode: Mode, n: number, record: boolean): Promise<void> {
+  const call = mode.client === 'fetch' ? viaFetch : viaHttp;
+  const loop = async (): Promise<void> => {
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      await call();
+      const dt = performance.now() - t0;
+      if (record) samples.get(mode.name)!.push(dt);
+    }
+  };
+  const cpu0 = process.cpuUsage();
+  if (mode.activeSpan) await withSpan('caller', loop);
+  else await loop();
+  const cpu = process.cpuUsage(cpu0);
+  if (record) cpuMicros.set(mode.name, cpuMicros.get(mode.name)! + cpu.user + cpu.system);
+}
+
+let handle: OutgoingHttpHandle | undefined;
+function setInstrumented(on: boolean): void {
+  if (on && handle === undefined) handle = instrumentOutgoingHttp();
+  if (!on && handle !== undefined) {
+    handle.uninstall();
+    handle = undefined;
+  }
+}
+
+// Warm-up: JIT, connections, every code path.
+for (const m of modes) {
+  setInstrumented(m.instrumented);
+  await run(m, 300, false);
+}
+for (let r = 0; r < rounds; r++) {
+  // Rotate the order each round.
+  const order = modes.map((_, i) => modes[(i + r) % modes.length]!);
+  for (const m of order) {
+    setInstrumented(m.instrumented);
+    await run(m, perRound, true);
+  }
+}
+setInstrumented(false);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+function mean(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+const us = (ms: number): string => `${(ms * 1000).toFixed(1)} µs`;
+console.log(
+  `Node ${process.version}, ${perRound} requests x ${rounds} rounds per mode, sequential, keep-alive`,
+);
+for (const client of ['fetch', 'http'] as const) {
+  const baseName = `${client} plain, in a span`;
+  const base = samples.get(baseName)!;
+  const cpuPer = (name: string): number => cpuMicros.get(name)! / samples.get(name)!.length / 1000;
+  for (const m of modes.filter((x) => x.client === client)) {
+    const xs = samples.get(m.name)!;
+    const dMed = median(xs) - median(base);
+    const dCpu = cpuPer(m.name) - cpuPer(baseName);
+    console.log(
+      `${m.name.padEnd(24)} median ${us(median(xs)).padStart(9)}  mean ${us(mean(xs)).padStart(9)}` +
+        `  cpu ${us(cpuPer(m.name)).padStart(9)}` +
+        (xs === base ? '' : `   added: median ${us(dMed)}, cpu ${us(dCpu)}`),
+    );
+  }
+}
+await provider.forceFlush();
+console.log(`spans exported: ${exported}`);
+agent.destroy();
+await provider.shutdown();
+server.close();
