@@ -10,7 +10,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { context, propagation, trace } from '@opentelemetry/api';
+import { SpanKind, context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { ExportResultCode } from '@opentelemetry/core';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -46,18 +46,48 @@ await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/users?id=42`;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
-function viaFetch(): Promise<unknown> {
-  return fetch(url).then((r) => r.text());
+function viaFetch(headers?: Record<string, string>): Promise<number> {
+  return fetch(url, headers === undefined ? undefined : { headers }).then(async (r) => {
+    await r.text();
+    return r.status;
+  });
 }
-function viaHttp(): Promise<unknown> {
+function viaHttp(headers?: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
     http
-      .get(url, { agent }, (res) => {
+      .get(url, { agent, ...(headers === undefined ? {} : { headers }) }, (res) => {
         res.resume();
-        res.on('end', resolve);
+        res.on('end', () => resolve(res.statusCode ?? 0));
       })
       .on('error', reject);
   });
+}
+
+/**
+ * What the instrumentation does, written by hand around an uninstrumented
+ * call: the cost of one more span and its headers, whoever makes them.
+ */
+async function byHand(send: (h: Record<string, string>) => Promise<number>): Promise<unknown> {
+  const parent = context.active();
+  const span = trace.getTracer('bench').startSpan(
+    'GET',
+    {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'http.request.method': 'GET',
+        'server.address': '127.0.0.1',
+        'server.port': 1,
+        'url.full': url,
+      },
+    },
+    parent,
+  );
+  const headers: Record<string, string> = {};
+  propagation.inject(trace.setSpan(parent, span), headers);
+  const status = await send(headers);
+  span.setAttribute('http.response.status_code', status);
+  span.end();
+  return status;
 }
 
 interface Mode {
@@ -65,19 +95,28 @@ interface Mode {
   readonly client: 'fetch' | 'http';
   readonly instrumented: boolean;
   readonly activeSpan: boolean;
+  readonly byHand?: boolean;
 }
 const modes: Mode[] = [];
 for (const client of ['fetch', 'http'] as const) {
   modes.push({ name: `${client} plain, in a span`, client, instrumented: false, activeSpan: true });
   modes.push({ name: `${client} traced, in a span`, client, instrumented: true, activeSpan: true });
   modes.push({ name: `${client} traced, no span`, client, instrumented: true, activeSpan: false });
+  modes.push({
+    name: `${client} span by hand`,
+    client,
+    instrumented: false,
+    activeSpan: true,
+    byHand: true,
+  });
 }
 const samples = new Map<string, number[]>(modes.map((m) => [m.name, []]));
 /** Process CPU time (user + system, µs) spent per mode, client and server together. */
 const cpuMicros = new Map<string, number>(modes.map((m) => [m.name, 0]));
 
 async function run(mode: Mode, n: number, record: boolean): Promise<void> {
-  const call = mode.client === 'fetch' ? viaFetch : viaHttp;
+  const send = mode.client === 'fetch' ? viaFetch : viaHttp;
+  const call = mode.byHand === true ? () => byHand(send) : () => send();
   const loop = async (): Promise<void> => {
     for (let i = 0; i < n; i++) {
       const t0 = performance.now();

@@ -182,14 +182,20 @@ function parentIdOf(span: ReadableSpan): string | undefined {
 }
 
 /** `http.get` that resolves with the response once its body has been read. */
-function get(url: string | URL, options: http.RequestOptions = {}): Promise<IncomingMessage> {
+function get(
+  url: string | URL | http.RequestOptions,
+  options: http.RequestOptions = {},
+): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    http
-      .get(url, options, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res));
-      })
-      .on('error', reject);
+    const onResponse = (res: IncomingMessage): void => {
+      res.resume();
+      res.on('end', () => resolve(res));
+    };
+    const req =
+      typeof url === 'string' || url instanceof URL
+        ? http.get(url, options, onResponse)
+        : http.get(url, onResponse);
+    req.on('error', reject);
   });
 }
 
@@ -473,6 +479,20 @@ test('http: credentials in the URL never reach url.full; the default port is lef
   const spans = await mem.waitForClientSpans(2);
   assert.equal(spans[1]!.attributes['url.full'], 'http://127.0.0.1/never');
   assert.equal(spans[1]!.attributes['server.port'], 80);
+  // Absolute-form through a proxy (the test server plays it): the server behind it, no credentials.
+  await inSpan(() =>
+    get({
+      host: '127.0.0.1',
+      port: server.port,
+      path: 'http://bob:s3cret@api.example:8080/v1?x=1',
+    }),
+  );
+  const [, , proxied] = await mem.waitForClientSpans(3);
+  assert.equal(server.received[1]!.url, 'http://bob:s3cret@api.example:8080/v1?x=1');
+  assert.match(traceparentOf(server.received[1]!), TRACEPARENT);
+  assert.equal(proxied!.attributes['url.full'], 'http://api.example:8080/v1?x=1');
+  assert.equal(proxied!.attributes['server.address'], 'api.example');
+  assert.equal(proxied!.attributes['server.port'], 8080);
 });
 
 test('http: 5xx is an error; connection refused reaches the caller’s error handler and the span', async (t) => {
