@@ -14,6 +14,8 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import {
   ROOT_CONTEXT,
   SpanKind,
@@ -352,6 +354,33 @@ test('fetch: the span covers the body; a body the application cancels ends it wi
   assert.equal(read.value.byteLength, BIG.length);
   const spans = await mem.waitForClientSpans(2);
   assert.equal(spans[1]!.status.code, SpanStatusCode.UNSET);
+});
+
+test('fetch: an unread Response that is garbage-collected ends its span at the headers', async (t) => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const mem = setup(t);
+  const server = await startServer(t);
+  let headersAt = 0;
+  await inSpan(async () => {
+    // Dropped unread: 4 MiB is more than undici buffers, so only the GC ends it.
+    const res = await fetch(`${server.origin}/big`);
+    headersAt = Date.now();
+    assert.equal(res.status, 200);
+  });
+  // Collected only after a while (unless V8 does it sooner on its own).
+  await new Promise((r) => setTimeout(r, 300));
+  const deadline = Date.now() + 5000;
+  while (mem.clientSpans().length === 0 && Date.now() < deadline) {
+    gc();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const [client] = await mem.waitForClientSpans(1);
+  assert.equal(client!.status.code, SpanStatusCode.UNSET);
+  assert.equal(client!.attributes['http.response.status_code'], 200);
+  const endMs = client!.endTime[0] * 1000 + client!.endTime[1] / 1e6;
+  // At the headers, not when the GC let undici cancel the body (300 ms on).
+  assert.ok(Math.abs(endMs - headersAt) < 150, `ends at the headers (${endMs - headersAt} ms)`);
 });
 
 test('fetch: each redirect hop is its own client span, each injected', async (t) => {
