@@ -1,12 +1,17 @@
 // Added cost of the outgoing HTTP instrumentation per request on loopback:
-// sequential requests to a keep-alive node:http server, timed one by one, in
-// alternating rounds of each mode (so drift hits every mode alike), median
-// and mean per mode, and the difference to the uninstrumented run.
+// sequential requests to a keep-alive node:http server, timed one by one.
+// Every round runs a short block of each mode, in rotated order; a mode's
+// added cost is the median, over rounds, of its block median minus the
+// uninstrumented block median of the same round. Pairing blocks that ran
+// seconds apart cancels most of the drift of a shared, busy machine.
 //
-//   npx tsc -b && node packages/sdk/dist/tracing/outgoing.bench.js [requestsPerRound] [rounds]
+//   npx tsc -b && node packages/sdk/dist/tracing/outgoing.bench.js [requestsPerBlock] [rounds]
 //
 // Tracing is the real SDK: BasicTracerProvider, BatchSpanProcessor (to an
 // exporter that discards), AsyncLocalStorage context, Vigil's propagator.
+// "span by hand" does the same work without the instrumentation (start a
+// CLIENT span, inject into the request's headers, end it): the difference
+// between it and "traced" is the cost of the hooks themselves.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -20,8 +25,8 @@ import type { OutgoingHttpHandle } from './outgoing.js';
 import { VigilTraceContextPropagator } from './trace-context.js';
 import { withSpan } from './with-span.js';
 
-const perRound = Number(process.argv[2] ?? 500);
-const rounds = Number(process.argv[3] ?? 10);
+const perBlock = Number(process.argv[2] ?? 50);
+const rounds = Number(process.argv[3] ?? 100);
 
 let exported = 0;
 const discard: SpanExporter = {
@@ -110,26 +115,38 @@ for (const client of ['fetch', 'http'] as const) {
     byHand: true,
   });
 }
-const samples = new Map<string, number[]>(modes.map((m) => [m.name, []]));
-/** Process CPU time (user + system, µs) spent per mode, client and server together. */
-const cpuMicros = new Map<string, number>(modes.map((m) => [m.name, 0]));
+/** Per mode, per round: the median latency of the block (ms) and its CPU time per request (ms). */
+const blockMedians = new Map<string, number[]>(modes.map((m) => [m.name, []]));
+const blockCpu = new Map<string, number[]>(modes.map((m) => [m.name, []]));
 
 async function run(mode: Mode, n: number, record: boolean): Promise<void> {
   const send = mode.client === 'fetch' ? viaFetch : viaHttp;
   const call = mode.byHand === true ? () => byHand(send) : () => send();
+  const times: number[] = [];
   const loop = async (): Promise<void> => {
     for (let i = 0; i < n; i++) {
       const t0 = performance.now();
       await call();
-      const dt = performance.now() - t0;
-      if (record) samples.get(mode.name)!.push(dt);
+      times.push(performance.now() - t0);
     }
   };
   const cpu0 = process.cpuUsage();
   if (mode.activeSpan) await withSpan('caller', loop);
   else await loop();
   const cpu = process.cpuUsage(cpu0);
-  if (record) cpuMicros.set(mode.name, cpuMicros.get(mode.name)! + cpu.user + cpu.system);
+  if (!record) return;
+  blockMedians.get(mode.name)!.push(median(times));
+  blockCpu.get(mode.name)!.push((cpu.user + cpu.system) / 1000 / n);
+}
+
+function median(xs: readonly number[]): number {
+  return quantile(xs, 0.5);
+}
+function quantile(xs: readonly number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  return s[lo]! + (s[Math.min(lo + 1, s.length - 1)]! - s[lo]!) * (pos - lo);
 }
 
 let handle: OutgoingHttpHandle | undefined;
@@ -151,36 +168,34 @@ for (let r = 0; r < rounds; r++) {
   const order = modes.map((_, i) => modes[(i + r) % modes.length]!);
   for (const m of order) {
     setInstrumented(m.instrumented);
-    await run(m, perRound, true);
+    await run(m, perBlock, true);
   }
 }
 setInstrumented(false);
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-function mean(xs: number[]): number {
-  return xs.reduce((a, b) => a + b, 0) / xs.length;
-}
-
 const us = (ms: number): string => `${(ms * 1000).toFixed(1)} µs`;
 console.log(
-  `Node ${process.version}, ${perRound} requests x ${rounds} rounds per mode, sequential, keep-alive`,
+  `Node ${process.version}, ${rounds} rounds x ${perBlock} requests per mode, sequential, keep-alive`,
+);
+console.log(
+  'mode                     latency median   added (median of paired diffs, IQR)   CPU added',
 );
 for (const client of ['fetch', 'http'] as const) {
   const baseName = `${client} plain, in a span`;
-  const base = samples.get(baseName)!;
-  const cpuPer = (name: string): number => cpuMicros.get(name)! / samples.get(name)!.length / 1000;
+  const base = blockMedians.get(baseName)!;
+  const baseCpu = blockCpu.get(baseName)!;
   for (const m of modes.filter((x) => x.client === client)) {
-    const xs = samples.get(m.name)!;
-    const dMed = median(xs) - median(base);
-    const dCpu = cpuPer(m.name) - cpuPer(baseName);
+    const xs = blockMedians.get(m.name)!;
+    const line = `${m.name.padEnd(24)} ${us(median(xs)).padStart(10)}`;
+    if (m.name === baseName) {
+      console.log(line);
+      continue;
+    }
+    const diffs = xs.map((x, i) => x - base[i]!);
+    const cpuDiffs = blockCpu.get(m.name)!.map((x, i) => x - baseCpu[i]!);
     console.log(
-      `${m.name.padEnd(24)} median ${us(median(xs)).padStart(9)}  mean ${us(mean(xs)).padStart(9)}` +
-        `  cpu ${us(cpuPer(m.name)).padStart(9)}` +
-        (xs === base ? '' : `   added: median ${us(dMed)}, cpu ${us(dCpu)}`),
+      `${line}   ${us(median(diffs)).padStart(9)} (${us(quantile(diffs, 0.25))} .. ${us(quantile(diffs, 0.75))})` +
+        `   ${us(median(cpuDiffs)).padStart(9)}`,
     );
   }
 }

@@ -355,7 +355,9 @@ function hasUndiciHeader(headers: unknown, name: string): boolean {
   if (Array.isArray(headers)) {
     for (let i = 0; i < headers.length; i += 2) {
       const key: unknown = headers[i];
-      if (typeof key === 'string' && key.toLowerCase() === name) return true;
+      if (typeof key === 'string' && key.length === name.length && key.toLowerCase() === name) {
+        return true;
+      }
     }
     return false;
   }
@@ -366,7 +368,9 @@ function hasUndiciHeader(headers: unknown, name: string): boolean {
 }
 
 function hasObjectHeader(headers: object, name: string): boolean {
-  for (const key of Object.keys(headers)) if (key.toLowerCase() === name) return true;
+  for (const key of Object.keys(headers)) {
+    if (key.length === name.length && key.toLowerCase() === name) return true;
+  }
   return false;
 }
 
@@ -733,8 +737,10 @@ class Installation implements OutgoingHttpHandle {
   attachHttp(req: ClientRequest, call: ClientCall, headers: Record<string, string>): void {
     try {
       if (!req.headersSent && req.getHeader(TRACEPARENT_HEADER) === undefined) {
-        for (const [key, value] of Object.entries(headers)) {
-          if (req.getHeader(key) === undefined) req.setHeader(key, value);
+        for (const key in headers) {
+          if (key === TRACEPARENT_HEADER || req.getHeader(key) === undefined) {
+            req.setHeader(key, headers[key]!);
+          }
         }
       }
       this.calls.set(req, call);
