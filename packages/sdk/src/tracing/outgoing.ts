@@ -137,7 +137,8 @@ export interface OutgoingHttpHandle {
    * Stops tracing new requests: unsubscribes, and restores the `http`/`https`
    * functions (when another library wrapped them on top since, the wrapper
    * stays in place and passes requests through untouched). Requests already
-   * in flight still end their spans. Idempotent; never throws.
+   * in flight still end their spans (the response and error channels stay
+   * subscribed until the last of them ends). Idempotent; never throws.
    */
   uninstall(): void;
 }
@@ -362,7 +363,8 @@ function hasUndiciHeader(headers: unknown, name: string): boolean {
     return false;
   }
   if (typeof headers === 'string') {
-    return new RegExp(`(?:^|\\r\\n)${name}:`, 'i').test(headers);
+    const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    return new RegExp(`(?:^|\\r\\n)${escaped}:`, 'i').test(headers);
   }
   return false;
 }
