@@ -49,3 +49,5 @@ export {
   installTraceCorrelation,
   uninstallTraceCorrelation,
 } from './correlation.js';
+export { instrumentOutgoingHttp, OUTGOING_HTTP_INSTRUMENTATION_FAILED } from './outgoing.js';
+export type { OutgoingHttpOptions, OutgoingHttpHandle } from './outgoing.js';
