@@ -6,8 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, Registry } from '@vigil/sdk';
-import { requireTool, runWithInput } from '@vigil/testing';
+import { FaultInjector, HealthRegistry, createLogger, Registry } from '@vigil/sdk';
+import { OtlpReceiver, requireTool, runWithInput } from '@vigil/testing';
 import { openUserStore, type UserStore } from './db.js';
 import { createUserService, type UserService } from './app.js';
 
@@ -27,7 +27,12 @@ describe('users API over real HTTP', () => {
       level: 'debug',
       destination: { write: (line: string) => void logLines.push(JSON.parse(line)) },
     });
-    service = createUserService({ store, logger, registry: new Registry(), version: 'test' });
+    service = createUserService({
+      store,
+      logger,
+      registry: new Registry(),
+      health: new HealthRegistry({ version: 'test' }),
+    });
     url = await service.listen(0, '127.0.0.1');
   });
 
@@ -71,7 +76,7 @@ describe('users API over real HTTP', () => {
     });
     const replaced = hostile.headers.get('x-request-id')!;
     assert.match(replaced, /^[0-9a-f-]{36}$/);
-    const lines = logLines.filter((l) => l.msg === 'request served');
+    const lines = logLines.filter((l) => l.msg === 'request completed');
     assert.ok(lines.some((l) => l.request_id === 'req-123.abc' && l.route === '/api/users/:id'));
     assert.ok(lines.some((l) => l.request_id === replaced));
     for (const line of lines) {
@@ -125,7 +130,13 @@ describe('users API over real HTTP', () => {
     store.close();
     const res = await fetch(`${url}/api/users/1`);
     assert.equal(res.status, 500);
-    assert.ok(logLines.some((l) => l.msg === 'user lookup failed' && typeof l.err === 'object'));
+    await res.arrayBuffer();
+    await new Promise((r) => setTimeout(r, 20)); // the access log is written when the response closes
+    assert.ok(
+      logLines.some(
+        (l) => l.msg === 'request completed' && l.status === 500 && typeof l.err === 'object',
+      ),
+    );
     await new Promise((r) => setTimeout(r, 1100)); // past the health cache
     const down = await fetch(`${url}/health`);
     assert.equal(down.status, 503);

@@ -1,37 +1,46 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import {
-  Counter,
   HealthRegistry,
-  Histogram,
-  healthHandlers,
-  metricsHandler,
-  runWithCorrelation,
-  timed,
+  httpEndpoints,
+  instrumentHttp,
+  withSpan,
+  type FaultInjector,
   type Logger,
   type Registry,
 } from '@vigil/sdk';
 import type { UserStore } from './db.js';
 
-/** What the users service needs to run. */
+/** What the users service needs to run. Logger, registry and health default to `init()`'s. */
 export interface UserServiceOptions {
   store: UserStore;
   logger: Logger;
-  registry: Registry;
-  version: string;
+  registry?: Registry;
+  /** Health checks served on `/health`; the service registers its `sqlite` check here. */
+  health: HealthRegistry;
+  /** Fault injection for game days (off unless enabled; see `FaultInjector`). */
+  faults?: FaultInjector;
+  /**
+   * Base URL of the users service that `/api/users/:id/summary` asks for the
+   * user (another instance, so that one request spans two services).
+   * Default: this instance itself.
+   */
+  peerUrl?: string;
+  /** How long a call to the peer may take (ms). Default 2000. */
+  peerTimeoutMs?: number;
 }
 
 /** A running users service. */
 export interface UserService {
   server: Server;
-  health: HealthRegistry;
   /** Starts listening; resolves with the base URL. */
   listen(port: number, host: string): Promise<string>;
 }
 
-const USER_ROUTE = /^\/api\/users\/([^/]+)$/;
-const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+/** The service's route templates: the `route` label of its metrics. */
+export const ROUTES = ['/api/users/:id', '/api/users/:id/summary'] as const;
+
+const USER_PATH = /^\/api\/users\/([^/]+)(\/summary)?$/;
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -43,108 +52,101 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 }
 
 /**
- * The users API on plain `node:http`, instrumented with the SDK directly:
- * RED metrics per route template, a timed database lookup, correlated logs,
- * `/metrics`, `/health`, `/livez` and `/readyz`.
+ * The users API on plain `node:http` with Vigil's HTTP instrumentation:
+ * RED metrics per route template, a server span per request, request ids,
+ * an access log, `/metrics`, `/health`, `/livez`, `/readyz` and the fault
+ * injection admin endpoint. `GET /api/users/:id` reads SQLite;
+ * `GET /api/users/:id/summary` asks a peer instance for the user over HTTP,
+ * so its trace spans two services.
  */
 export function createUserService(options: UserServiceOptions): UserService {
-  const { store, logger, registry } = options;
-  const labelNames = ['method', 'route', 'status'] as const;
-  const requests = new Counter({
-    name: 'http_requests_total',
-    help: 'HTTP requests served, by method, route template and status code.',
-    labelNames,
-    registry,
+  const { store, logger } = options;
+  const peerTimeoutMs = options.peerTimeoutMs ?? 2000;
+  const endpoints = httpEndpoints({
+    health: options.health,
+    ...(options.registry === undefined ? {} : { registry: options.registry }),
   });
-  const duration = new Histogram({
-    name: 'http_request_duration_seconds',
-    help: 'HTTP request duration in seconds, by method, route template and status code.',
-    labelNames,
-    registry,
+  let selfUrl = '';
+  options.health.register({
+    name: 'sqlite',
+    critical: true,
+    timeoutMs: 1000,
+    check: () => store.ping(),
   });
-  const getUser = timed('user_lookup', (id: number) => store.get(id), { registry });
 
-  const health = new HealthRegistry({ version: options.version, registry, logger });
-  health.register({ name: 'sqlite', critical: true, timeoutMs: 1000, check: () => store.ping() });
-  const { routeHealth } = healthHandlers(health);
-  const serveMetrics = metricsHandler(registry);
-
-  function handleUser(res: ServerResponse, rawId: string): number {
+  function getUser(res: ServerResponse, rawId: string): void {
     if (!/^\d{1,15}$/.test(rawId)) {
       sendJson(res, 400, { error: 'bad_request', message: 'User id must be a positive integer.' });
-      return 400;
+      return;
     }
-    let user;
-    try {
-      user = getUser(Number(rawId));
-    } catch (err) {
-      logger.error({ err, user_id: rawId }, 'user lookup failed');
-      sendJson(res, 500, { error: 'internal', message: 'The user could not be loaded.' });
-      return 500;
-    }
+    const user = store.get(Number(rawId));
     if (user === undefined) {
       sendJson(res, 404, { error: 'not_found', message: `No user with id ${rawId}.` });
-      return 404;
+      return;
     }
     sendJson(res, 200, user);
-    return 200;
   }
 
-  function handle(req: IncomingMessage, res: ServerResponse): void {
-    const path = (req.url ?? '/').split('?', 1)[0]!;
-    if (path === '/metrics') return serveMetrics(req, res);
-    if (routeHealth(req, res)) return;
-
-    const incoming = req.headers['x-request-id'];
-    const requestId =
-      typeof incoming === 'string' && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
-    res.setHeader('x-request-id', requestId);
-    runWithCorrelation({ request_id: requestId }, () => {
-      const started = performance.now();
-      const method = req.method ?? 'GET';
-      const match = USER_ROUTE.exec(path);
-      let route: string;
-      let status: number;
-      if (match && method === 'GET') {
-        route = '/api/users/:id';
-        status = handleUser(res, decodeURIComponent(match[1]!));
-      } else {
-        // One fixed route label for everything unmatched keeps cardinality bounded.
-        route = 'unmatched';
-        status = 404;
-        sendJson(res, 404, { error: 'not_found', message: 'No such route.' });
-      }
-      const seconds = (performance.now() - started) / 1000;
-      const labels = { method: method === 'GET' ? 'GET' : 'OTHER', route, status };
-      requests.inc(labels);
-      duration.observe(labels, seconds);
-      const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
-      logger[level](
-        { method, route, status, duration_ms: Math.round(seconds * 1e6) / 1e3 },
-        'request served',
-      );
-    });
-  }
-
-  const server = createServer((req, res) => {
+  async function getSummary(res: ServerResponse, rawId: string): Promise<void> {
+    const peer = options.peerUrl ?? selfUrl;
+    const url = `${peer}/api/users/${encodeURIComponent(rawId)}`;
+    let status: number;
+    let body: unknown;
     try {
-      handle(req, res);
+      const answer = await fetch(url, { signal: AbortSignal.timeout(peerTimeoutMs) });
+      status = answer.status;
+      body = await answer.json();
     } catch (err) {
-      logger.error({ err }, 'unexpected error');
-      if (!res.headersSent) sendJson(res, 500, { error: 'internal', message: 'Unexpected error.' });
-      else res.destroy();
+      logger.warn({ err, peer }, 'the users peer did not answer');
+      sendJson(res, 502, { error: 'bad_gateway', message: 'The users peer did not answer.' });
+      return;
     }
-  });
+    if (status !== 200) {
+      // The peer's 4xx is the caller's; anything else is a failure here.
+      const code = status >= 400 && status < 500 ? status : 502;
+      sendJson(res, code, body);
+      return;
+    }
+    const user = body as { name: string; email: string };
+    const summary = withSpan('summarise user', () => ({
+      name: user.name,
+      domain: user.email.slice(user.email.indexOf('@') + 1),
+      served_by: peer,
+    }));
+    sendJson(res, 200, summary);
+  }
+
+  const handler = instrumentHttp(
+    async (req: IncomingMessage, res: ServerResponse) => {
+      if (endpoints(req, res)) return;
+      const path = (req.url ?? '/').split('?', 1)[0]!;
+      const match = USER_PATH.exec(path);
+      if (match === null || req.method !== 'GET') {
+        sendJson(res, 404, { error: 'not_found', message: 'No such route.' });
+        return;
+      }
+      const id = match[1]!;
+      if (match[2] === undefined) getUser(res, id);
+      else await getSummary(res, id);
+    },
+    {
+      routes: ROUTES,
+      logger,
+      ...(options.registry === undefined ? {} : { registry: options.registry }),
+      ...(options.faults === undefined ? {} : { faults: options.faults }),
+    },
+  );
+  const server = createServer(handler);
 
   return {
     server,
-    health,
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
           const address = server.address() as AddressInfo;
-          resolve(`http://${host.includes(':') ? `[${host}]` : host}:${address.port}`);
+          selfUrl = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+          resolve(selfUrl);
         });
       }),
   };

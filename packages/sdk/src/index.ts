@@ -225,3 +225,5 @@ export type {
   ErrorFaultSpec,
   DependencyFaultSpec,
 } from './faults/index.js';
+export { instrumentOutgoingHttp, OUTGOING_HTTP_INSTRUMENTATION_FAILED } from './tracing/index.js';
+export type { OutgoingHttpOptions, OutgoingHttpHandle } from './tracing/index.js';

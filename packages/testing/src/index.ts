@@ -1,2 +1,4 @@
 export { requireTool, runWithInput, freePort, startPrometheus, waitFor } from './peers.js';
 export type { RunResult, PrometheusPeer } from './peers.js';
+export { OtlpReceiver } from './otlp-receiver.js';
+export type { ReceivedSpan } from './otlp-receiver.js';

@@ -11,7 +11,7 @@ import { setDiagnosticSink } from '../diag.js';
 import { instrumentHttp } from '../http/index.js';
 import { Registry } from '../metrics/index.js';
 import { withSpan } from '../tracing/index.js';
-import { OtlpReceiver } from '../tracing/otlp-receiver.test.helper.js';
+import { OtlpReceiver } from '@vigil/testing';
 import { currentRuntime, init, isInitialized, shutdown } from './index.js';
 import type { InitOptions } from './index.js';
 

@@ -12,11 +12,17 @@ import { collectProcessMetrics } from '../process/index.js';
 import type { ProcessMetricsHandle, ProcessMetricsOptions } from '../process/index.js';
 import {
   DEFAULT_SERVICE_NAME,
+  instrumentOutgoingHttp,
   parseResourceAttributes,
   resolveTracingConfig,
   startTracing,
 } from '../tracing/index.js';
-import type { TracingHandle, TracingOptions } from '../tracing/index.js';
+import type {
+  OutgoingHttpHandle,
+  OutgoingHttpOptions,
+  TracingHandle,
+  TracingOptions,
+} from '../tracing/index.js';
 import { currentRuntime, setRuntime } from './state.js';
 import type { SdkRuntime } from './state.js';
 
@@ -51,6 +57,13 @@ export interface InitOptions {
    * `OTEL_SDK_DISABLED=true` or `OTEL_TRACES_EXPORTER=none`.
    */
   tracing?: boolean | Omit<TracingOptions, 'serviceName' | 'serviceVersion' | 'registry' | 'env'>;
+  /**
+   * Outgoing `fetch` and `http.request` calls made inside a span get a
+   * client span and a `traceparent` header, so that a call to another
+   * instrumented service continues the trace (default on whenever tracing
+   * is on); false to leave outgoing calls alone.
+   */
+  outgoingHttp?: boolean | OutgoingHttpOptions;
   /** Options of the health registry behind `/health`, `/livez`, `/readyz`. */
   health?: { cacheTtlMs?: number };
   /** Environment read instead of `process.env` (for tests). */
@@ -75,6 +88,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 interface Active {
   readonly vigil: Vigil;
   readonly processMetrics: ProcessMetricsHandle | undefined;
+  readonly outgoing: OutgoingHttpHandle | undefined;
   readonly ownsLogger: boolean;
   /** Whether SDK diagnostics were routed to the logger here (and must be unrouted). */
   readonly routedDiagnostics: boolean;
@@ -200,7 +214,15 @@ export function init(options: InitOptions = {}): Vigil {
   }
 
   let tracing: TracingHandle | undefined;
-  if (tracingOptions !== undefined) tracing = startTracing(tracingOptions);
+  let outgoing: OutgoingHttpHandle | undefined;
+  if (tracingOptions !== undefined) {
+    tracing = startTracing(tracingOptions);
+    if (options.outgoingHttp !== false) {
+      outgoing = instrumentOutgoingHttp(
+        typeof options.outgoingHttp === 'object' ? options.outgoingHttp : {},
+      );
+    }
+  }
 
   const processMetrics =
     options.processMetrics === false
@@ -228,7 +250,7 @@ export function init(options: InitOptions = {}): Vigil {
   };
   const runtime: SdkRuntime = { initialized: true, serviceName, version, logger, registry, health };
   setRuntime(runtime);
-  active = { vigil, processMetrics, ownsLogger, routedDiagnostics };
+  active = { vigil, processMetrics, outgoing, ownsLogger, routedDiagnostics };
   logger.debug(
     { tracing: tracing === undefined ? (disabledBy ?? 'off') : tracing.config.endpoint },
     'vigil initialised',
@@ -250,6 +272,7 @@ export function shutdown(): Promise<void> {
   setRuntime(undefined);
   shuttingDown = (async () => {
     current.processMetrics?.stop();
+    current.outgoing?.uninstall();
     await current.vigil.tracing?.shutdown();
     current.vigil.health.detachMetrics();
     if (current.routedDiagnostics) setDiagnosticSink(undefined);

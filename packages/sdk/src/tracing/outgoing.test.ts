@@ -36,7 +36,7 @@ import {
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { resetDiagnosticsOnce, setDiagnosticSink } from '../diag.js';
 import { Registry } from '../metrics/index.js';
-import { OtlpReceiver } from './otlp-receiver.test.helper.js';
+import { OtlpReceiver } from '@vigil/testing';
 import { OUTGOING_HTTP_INSTRUMENTATION_FAILED, instrumentOutgoingHttp } from './outgoing.js';
 import type { OutgoingHttpHandle, OutgoingHttpOptions } from './outgoing.js';
 import { VigilTraceContextPropagator, parseTraceparent } from './trace-context.js';

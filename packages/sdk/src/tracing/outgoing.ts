@@ -101,10 +101,9 @@ import { TRACER_NAME } from './with-span.js';
 
 /**
  * Diagnostic code of a failure inside the outgoing HTTP instrumentation (the
- * request then goes out untouched). Not yet in `ErrorCodes` of
- * `@vigil/model`; to be added there.
+ * request then goes out untouched).
  */
-export const OUTGOING_HTTP_INSTRUMENTATION_FAILED = 'TRACE_INSTRUMENTATION_FAILED';
+export const OUTGOING_HTTP_INSTRUMENTATION_FAILED = ErrorCodes.TRACE_INSTRUMENTATION_FAILED;
 
 /** Options of {@link instrumentOutgoingHttp}. */
 export interface OutgoingHttpOptions {

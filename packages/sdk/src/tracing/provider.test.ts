@@ -21,7 +21,7 @@ import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { setDiagnosticSink } from '../diag.js';
 import { createLogger } from '../log/index.js';
 import { Counter, Gauge, Histogram, Registry } from '../metrics/index.js';
-import { OtlpReceiver } from './otlp-receiver.test.helper.js';
+import { OtlpReceiver } from '@vigil/testing';
 import {
   PROCESS_INSTANCE_ID,
   SPANS_DROPPED_METRIC,

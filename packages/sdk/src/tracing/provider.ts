@@ -37,10 +37,7 @@ import { VigilTraceContextPropagator } from './trace-context.js';
 /** Name of the counter of spans lost because an export failed. */
 export const SPANS_DROPPED_METRIC = 'vigil_trace_spans_dropped_total';
 
-/**
- * Diagnostic code of failed span exports. Not yet in `ErrorCodes` of
- * `@vigil/model` (which this module may not change); to be added there.
- */
+/** Diagnostic code of failed span exports. */
 export const TRACE_EXPORT_FAILED = ErrorCodes.TRACE_EXPORT_FAILED;
 
 /** Shortest time between two warnings about failed exports (ms). */

@@ -1,4 +1,4 @@
-// Test helper: a real OTLP/HTTP trace receiver on 127.0.0.1. It accepts
+// A real OTLP/HTTP trace receiver for tests on 127.0.0.1. It accepts
 // POST /v1/traces with JSON (decoded into flat span records) or protobuf
 // (counted, not decoded: the OTLP/HTTP JSON exporter is what Vigil uses).
 import { createServer } from 'node:http';
