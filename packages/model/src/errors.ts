@@ -32,6 +32,8 @@ export const ErrorCodes = {
   SHUTDOWN_OPTIONS_INVALID: 'SHUTDOWN_OPTIONS_INVALID',
   // Tracing (sdk)
   TRACE_EXPORT_FAILED: 'TRACE_EXPORT_FAILED',
+  // Database instrumentation (sdk)
+  DB_INSTRUMENTATION_FAILED: 'DB_INSTRUMENTATION_FAILED',
   // Durations and times (model)
   DURATION_INVALID: 'DURATION_INVALID',
   // Configuration (all)
