@@ -153,7 +153,15 @@ function tcpAccepts(port: number): Promise<boolean> {
   });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits for `promise` at most `ms`; the timer is cleared, so it never holds the process open. */
+async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([promise, new Promise((r) => (timer = setTimeout(r, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /**
  * Starts a PostgreSQL server for a test and waits until it accepts
@@ -216,10 +224,10 @@ export async function startPostgres(
           }
         };
         signal('SIGINT');
-        await Promise.race([exited, sleep(10_000)]);
+        await within(exited, 10_000);
         if (running.exitCode === null && running.signalCode === null) {
           signal('SIGQUIT');
-          await Promise.race([exited, sleep(5_000)]);
+          await within(exited, 5_000);
           running.kill('SIGKILL');
         }
       }
@@ -302,7 +310,7 @@ export async function startPostgres(
         if (Date.now() > readyDeadline) {
           throw new Error(`PostgreSQL was not ready within the timeout:\n${log}`);
         }
-        await Promise.race([exited, sleep(50)]);
+        await within(exited, 50);
       }
       const portTaken = /could not bind|Address already in use/i.test(log);
       if (!portTaken || attempt >= 3) {

@@ -105,7 +105,9 @@ export function runQuery<T>(run: QueryRun, fn: () => T): T {
     throw err;
   }
   if (isPromiseLike(result)) {
-    return result.then(
+    // A foreign thenable's then() may return nothing: adopt it into a promise first.
+    const promise = result instanceof Promise ? result : Promise.resolve(result);
+    return promise.then(
       (value) => {
         run.finish(false);
         return value;
@@ -132,8 +134,8 @@ export function runQuery<T>(run: QueryRun, fn: () => T): T {
  * Anything else is read as SQL text and reduced to its verb; when omitted,
  * the verb of `options.queryText` is used, else `OTHER`.
  *
- * Returns what `fn` returns; for a promise (or thenable), a promise of the
- * same value. What `fn` throws or rejects with passes through unchanged
+ * Returns what `fn` returns; for a promise or another thenable, a (native)
+ * promise of the same value. What `fn` throws or rejects with passes through unchanged
  * (same object). The instrumentation itself never throws: invalid options
  * are reported once through the SDK diagnostics (`CONFIG_INVALID`) and `fn`
  * then runs uninstrumented. Safe to call concurrently.
