@@ -34,7 +34,10 @@ export interface PostgresPeer {
   socketDir: string;
   /** Major version of the binaries, e.g. `15`. */
   version: string;
-  /** Stops the server (fast shutdown) and removes its temp dir. Idempotent. */
+  /**
+   * Stops the server and removes its temp dir. Idempotent. Sessions still
+   * open get 3 s to close before they are terminated.
+   */
   stop(): Promise<void>;
   /** Everything initdb and the server logged so far (for failure messages). */
   logs(): string;
@@ -212,8 +215,7 @@ export async function startPostgres(
       const running = child;
       if (running !== undefined && running.exitCode === null && running.signalCode === null) {
         const exited = new Promise((resolve) => running.once('exit', resolve));
-        // SIGINT is PostgreSQL's fast shutdown. Signal the postmaster itself:
-        // under runuser the child is runuser, not the server.
+        // Signal the postmaster itself: under runuser the child is runuser.
         const signal = (sig: NodeJS.Signals): void => {
           try {
             const pid = pidFileStatus(dataDir)?.pid;
@@ -223,13 +225,22 @@ export async function startPostgres(
             // already gone
           }
         };
-        signal('SIGINT');
-        await within(exited, 10_000);
-        if (running.exitCode === null && running.signalCode === null) {
-          signal('SIGQUIT');
-          await within(exited, 5_000);
-          running.kill('SIGKILL');
+        const isRunning = (): boolean => running.exitCode === null && running.signalCode === null;
+        // Smart shutdown (SIGTERM) first: it lets sessions that are closing
+        // finish, so a client still ending its connection (pool.end()
+        // resolves before the sockets close) does not get "terminating
+        // connection due to administrator command". Then fast (SIGINT), then
+        // immediate (SIGQUIT).
+        for (const [sig, waitMs] of [
+          ['SIGTERM', 3_000],
+          ['SIGINT', 10_000],
+          ['SIGQUIT', 5_000],
+        ] as const) {
+          if (!isRunning()) break;
+          signal(sig);
+          await within(exited, waitMs);
         }
+        if (isRunning()) running.kill('SIGKILL');
       }
       rmSync(dir, { recursive: true, force: true });
     })();

@@ -272,21 +272,21 @@ describe('instrumentPg against PostgreSQL', () => {
     const { spans } = memoryTracing(t);
     const { logger, lines } = captureLogger();
     const registry = new Registry();
-    const p = pool(t, { registry, logger, slowQueryThresholdMs: 50 });
+    const p = pool(t, { registry, logger, slowQueryThresholdMs: 250 });
     await p.query('SELECT 1');
-    await p.query('SELECT pg_sleep(0.1), $1::text AS token', [SECRET]);
+    await p.query('SELECT pg_sleep(0.3), $1::text AS token', [SECRET]);
     // A slow failure whose message echoes the value (invalid input syntax);
     // the subquery keeps the planner from failing before the sleep.
     await assert.rejects(
-      p.query('SELECT (SELECT $1::text FROM pg_sleep(0.1))::int', [SECRET]),
+      p.query('SELECT (SELECT $1::text FROM pg_sleep(0.3))::int', [SECRET]),
       (err: Error) => err.message.includes(SECRET),
     );
     const logged = lines();
     assert.equal(logged.length, 2, JSON.stringify(logged));
     assert.equal(logged[0]!.db_system, 'postgresql');
     assert.equal(logged[0]!.db_operation, 'SELECT');
-    assert.equal(logged[0]!.db_query_text, 'SELECT pg_sleep(0.1), $1::text AS token');
-    assert.ok((logged[0]!.duration_ms as number) >= 50);
+    assert.equal(logged[0]!.db_query_text, 'SELECT pg_sleep(0.3), $1::text AS token');
+    assert.ok((logged[0]!.duration_ms as number) >= 250);
     assert.equal(logged[1]!.status, 'error');
     assert.equal(logged[1]!.error_type, '22P02');
     const everything = JSON.stringify(logged) + spans().map(spanText).join('');
