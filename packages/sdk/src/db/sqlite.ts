@@ -4,7 +4,12 @@
  * structural types below.
  */
 import { ErrorCodes, VigilError } from '@vigil/model';
-import { QueryRecorder, reportInstrumentationFailure, resolveDbOptions } from './recorder.js';
+import {
+  QueryRecorder,
+  activeTracer,
+  reportInstrumentationFailure,
+  resolveDbOptions,
+} from './recorder.js';
 import type { DbInstrumentationOptions, QueryRun } from './recorder.js';
 import { summarizeSql } from './sql-summary.js';
 import type { SqlSummary } from './sql-summary.js';
@@ -98,6 +103,20 @@ function callRecorded(
   self: unknown,
   args: unknown[],
 ): unknown {
+  if (activeTracer() === undefined) {
+    // Tracing off: time and count without allocating a run (the common
+    // case, and better-sqlite3 calls take a microsecond or two).
+    const startedAt = performance.now();
+    let result: unknown;
+    try {
+      result = Reflect.apply(original, self, args);
+    } catch (err) {
+      recorder.record(summary, text, performance.now() - startedAt, true, err);
+      throw err;
+    }
+    recorder.record(summary, text, performance.now() - startedAt, false, undefined);
+    return result;
+  }
   const run = recorder.start(summary, text, parameters);
   let result: unknown;
   try {
