@@ -21,6 +21,8 @@ export interface PgClientLike {
   readonly host?: unknown;
   readonly port?: unknown;
   readonly database?: unknown;
+  /** Where pg's native client keeps them. */
+  readonly connectionParameters?: unknown;
 }
 
 /** A `pg` Pool, as far as the instrumentation needs one. */
@@ -58,7 +60,14 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
 /** `db.namespace`, `server.address` and `server.port` of a client, when it knows them. */
 function connectionAttributes(client: PgClientLike): Attributes {
   const attributes: Attributes = {};
-  const { host, port, database } = client;
+  const params = (
+    typeof client.connectionParameters === 'object' && client.connectionParameters !== null
+      ? client.connectionParameters
+      : {}
+  ) as { host?: unknown; port?: unknown; database?: unknown };
+  const host = client.host ?? params.host;
+  const port = client.port ?? params.port;
+  const database = client.database ?? params.database;
   if (typeof database === 'string' && database !== '') attributes['db.namespace'] = database;
   if (typeof host === 'string' && host !== '') {
     attributes['server.address'] = host.slice(0, MAX_ADDRESS_CHARS);

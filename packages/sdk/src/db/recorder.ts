@@ -43,11 +43,14 @@ const MAX_SCRUBBED_PARAMETERS = 4096;
 const MIN_SCRUBBED_NUMBER_CHARS = 4;
 const SYSTEM_RE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 const CODE_RE = /^[A-Za-z0-9_.-]{1,64}$/;
-const SQLSTATE_RE = /^[0-9A-Z]{5}$/;
+// Five characters with at least one digit: '42P01', 'XX000'; not 'EPIPE'.
+const SQLSTATE_RE = /^(?=[A-Z]*[0-9])[0-9A-Z]{5}$/;
 
 /**
  * Where slow-query warnings go: anything with pino's `warn(fields,
- * message)`, such as the Vigil {@link Logger}.
+ * message)`, such as the Vigil `Logger` from `createLogger`. Called
+ * synchronously when a slow query finishes; a logger that throws is
+ * reported once through the SDK diagnostics.
  */
 export interface DbQueryLogger {
   warn(fields: Record<string, unknown>, message: string): void;

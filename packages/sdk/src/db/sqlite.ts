@@ -197,7 +197,8 @@ function instrumentStatement(statement: unknown, recorder: QueryRecorder): void 
  * `db_query_duration_seconds`, gets a client span (when a tracer provider
  * is registered) with `db.system.name`, `db.operation.name`,
  * `db.collection.name` (simple statements), `db.query.text` (the SQL with
- * its placeholders, never the bound values) and `db.namespace` (the file
+ * its placeholders, never the bound values; for `pragma`, only `PRAGMA
+ * name`, since a pragma's value may be a key) and `db.namespace` (the file
  * name), and a warning on `options.logger` when slower than
  * `slowQueryThresholdMs`.
  *
