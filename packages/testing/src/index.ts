@@ -2,3 +2,5 @@ export { requireTool, runWithInput, freePort, startPrometheus, waitFor } from '.
 export type { RunResult, PrometheusPeer } from './peers.js';
 export { OtlpReceiver } from './otlp-receiver.js';
 export type { ReceivedSpan } from './otlp-receiver.js';
+export { startPostgres } from './postgres.js';
+export type { PostgresPeer, StartPostgresOptions } from './postgres.js';
