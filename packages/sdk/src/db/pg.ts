@@ -229,7 +229,9 @@ function isPool(target: PgPoolLike | PgClientLike): target is PgPoolLike {
  * that is neither a Pool nor a Client, before changing anything; a target
  * that cannot be changed (frozen) is reported (`DB_INSTRUMENTATION_FAILED`)
  * and returned as is. Instrumenting the same object twice is harmless (the
- * first options stay). Call once at start-up, for each pool or client.
+ * first options stay). Call once at start-up, for each pool or client; the
+ * instrumented pool or client is then used exactly as before, from any
+ * number of concurrent async tasks.
  *
  * ```ts
  * const pool = instrumentPg(new pg.Pool({ connectionString }), { logger });

@@ -451,6 +451,7 @@ const cache = new Map<string, SqlSummary>();
  * string) gives {@link OTHER_OPERATION}. Never throws; reads at most
  * {@link MAX_SQL_SCAN_CHARS} characters; results for texts up to 8 KiB are
  * cached (512 entries, oldest evicted first). Parameters are not seen.
+ * Safe to call from anywhere, any number of times.
  */
 export function summarizeSql(text: unknown): SqlSummary {
   if (typeof text !== 'string') return OTHER_SUMMARY;

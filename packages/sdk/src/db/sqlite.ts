@@ -212,7 +212,8 @@ function instrumentStatement(statement: unknown, recorder: QueryRecorder): void 
  * (`CONFIG_INVALID`) only for invalid options or a target that is not a
  * database, before changing anything; a database object that cannot be
  * changed is reported (`DB_INSTRUMENTATION_FAILED`) and returned as is.
- * Instrumenting twice is harmless (the first options stay).
+ * Instrumenting twice is harmless (the first options stay). Call once,
+ * right after opening the database; it is then used exactly as before.
  *
  * ```ts
  * const db = instrumentSqlite(new Database('app.db'), { logger });
