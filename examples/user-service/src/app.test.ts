@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FaultInjector, HealthRegistry, createLogger, Registry } from '@vigil/sdk';
-import { OtlpReceiver, requireTool, runWithInput } from '@vigil/testing';
+import { OtlpReceiver, requireTool, runWithInput, waitFor } from '@vigil/testing';
 import { openUserStore, type UserStore } from './db.js';
 import { createUserService, type UserService } from './app.js';
 
@@ -20,18 +20,19 @@ describe('users API over real HTTP', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-users-'));
-    store = openUserStore(join(dir, 'users.db'));
     const logger = createLogger({
       service: 'user-service',
       version: 'test',
       level: 'debug',
       destination: { write: (line: string) => void logLines.push(JSON.parse(line)) },
     });
+    const registry = new Registry();
+    store = openUserStore(join(dir, 'users.db'), { registry, logger });
     service = createUserService({
       store,
       logger,
-      registry: new Registry(),
-      health: new HealthRegistry({ version: 'test' }),
+      registry,
+      health: new HealthRegistry({ version: 'test', registry }),
     });
     url = await service.listen(0, '127.0.0.1');
   });
@@ -96,7 +97,11 @@ describe('users API over real HTTP', () => {
     );
     assert.match(text, /^http_requests_total\{method="GET",route="unmatched",status="404"\} \d+$/m);
     assert.doesNotMatch(text, /route="\/scan/);
-    assert.match(text, /^user_lookup_total\{status="success"\} \d+$/m);
+    assert.match(text, /^db_queries_total\{system="sqlite",operation="SELECT",status="ok"\} \d+$/m);
+    assert.match(
+      text,
+      /^db_query_duration_seconds_count\{system="sqlite",operation="SELECT"\} \d+$/m,
+    );
     assert.match(text, /^vigil_health_dependency_up\{dependency="sqlite",critical="true"\} 1$/m);
     const om = await fetch(`${url}/metrics`, {
       headers: { accept: 'application/openmetrics-text;version=1.0.0' },
@@ -150,7 +155,10 @@ describe('users API over real HTTP', () => {
       metrics,
       /^http_requests_total\{method="GET",route="\/api\/users\/:id",status="500"\} 1$/m,
     );
-    assert.match(metrics, /^user_lookup_total\{status="error"\} 1$/m);
+    assert.match(
+      metrics,
+      /^db_queries_total\{system="sqlite",operation="SELECT",status="error"\} [1-9]\d*$/m,
+    );
     store = openUserStore(join(dir, 'users.db')); // for after()
   });
 });
@@ -222,6 +230,231 @@ test('a port in use gives a one-line hint and exit status 1, not a stack trace',
     assert.doesNotMatch(stderr, /\n\s+at /);
   } finally {
     blocker.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Starts `main.js` with `env`; resolves with its base URL once it prints it. */
+async function startMain(
+  env: Record<string, string>,
+): Promise<{ base: string; stop(): Promise<number | null>; output(): string }> {
+  const child = spawn(process.execPath, [new URL('./main.js', import.meta.url).pathname], {
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const base = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no URL printed:\n${output}`)), 15_000);
+    const poll = setInterval(() => {
+      const m = /metrics\s+(http:\/\/\S+)\/metrics/.exec(output);
+      if (m) {
+        clearInterval(poll);
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    }, 20);
+  }).catch((err: unknown) => {
+    child.kill('SIGKILL');
+    throw err;
+  });
+  return {
+    base,
+    output: () => output,
+    stop: () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+test('two instances form one distributed trace: front → client span → back → SQLite', async (t) => {
+  const receiver = await OtlpReceiver.start();
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-trace-'));
+  t.after(async () => {
+    await receiver.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const tracing = {
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url.replace(/\/v1\/traces$/, ''),
+    OTEL_BSP_SCHEDULE_DELAY: '50',
+  };
+  const back = await startMain({
+    ...tracing,
+    OTEL_SERVICE_NAME: 'users-back',
+    USERS_DB: join(dir, 'back.db'),
+  });
+  t.after(() => back.stop());
+  const front = await startMain({
+    ...tracing,
+    OTEL_SERVICE_NAME: 'users-front',
+    USERS_DB: join(dir, 'front.db'),
+    PEER_URL: back.base,
+  });
+  t.after(() => front.stop());
+
+  const res = await fetch(`${front.base}/api/users/3/summary`, {
+    headers: { traceparent: '00-5b8aa5a2d2c872e8321cf37308d69df2-051581bf3cb55c13-01' },
+  });
+  assert.equal(res.status, 200, front.output());
+  const summary = (await res.json()) as { name: string; served_by: string };
+  assert.equal(summary.name, 'Alan Turing');
+  assert.equal(summary.served_by, back.base);
+
+  const traceId = '5b8aa5a2d2c872e8321cf37308d69df2';
+  // Startup queries export spans of their own: wait for the four of this trace.
+  const inTrace = await waitFor(
+    'the four spans of the trace',
+    () => {
+      const found = receiver.spans.filter((s) => s.traceId === traceId);
+      return found.length >= 4 ? found : undefined;
+    },
+    10_000,
+    50,
+  );
+  const frontServer = inTrace.find((s) => s.name === 'GET /api/users/:id/summary');
+  const client = inTrace.find(
+    (s) => s.name === 'GET' && s.resource['service.name'] === 'users-front',
+  );
+  const backServer = inTrace.find((s) => s.name === 'GET /api/users/:id');
+  const query = inTrace.find(
+    (s) =>
+      s.resource['service.name'] === 'users-back' && s.attributes['db.system.name'] === 'sqlite',
+  );
+  assert.ok(
+    frontServer && client && backServer && query,
+    JSON.stringify(inTrace.map((s) => [s.name, s.resource['service.name']])),
+  );
+  assert.equal(frontServer.resource['service.name'], 'users-front');
+  assert.equal(
+    frontServer.parentSpanId,
+    '051581bf3cb55c13',
+    'the caller’s traceparent is honoured',
+  );
+  assert.equal(client.parentSpanId, frontServer.spanId);
+  assert.equal(backServer.resource['service.name'], 'users-back');
+  assert.equal(backServer.parentSpanId, client.spanId, 'the back server continues the client span');
+  assert.equal(query.parentSpanId, backServer.spanId);
+  assert.equal(query.attributes['db.operation.name'], 'SELECT');
+  assert.equal(client.attributes['http.response.status_code'], 200);
+
+  // The back instance's logs carry the same trace id.
+  assert.equal(await back.stop(), 0);
+  const backLines = back
+    .output()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.ok(
+    backLines.some(
+      (l) =>
+        l.msg === 'request completed' && l.trace_id === traceId && l.route === '/api/users/:id',
+    ),
+    back.output(),
+  );
+});
+
+test('fault injection through the admin endpoint: practice errors, a failed dependency, all marked', async (t) => {
+  const token = 'gameday-token-0123456789';
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-faults-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const registry = new Registry();
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = createLogger({
+    service: 'user-service',
+    destination: { write: (line: string) => void lines.push(JSON.parse(line)) },
+  });
+  const health = new HealthRegistry({ version: 'test', registry, cacheTtlMs: 0 });
+  const faults = new FaultInjector({
+    enabled: true,
+    adminToken: token,
+    health,
+    logger,
+    registry,
+    env: {},
+  });
+  const store = openUserStore(join(dir, 'users.db'), { registry, logger });
+  const service = createUserService({ store, logger, registry, health, faults });
+  const base = await service.listen(0, '127.0.0.1');
+  t.after(async () => {
+    faults.close();
+    await new Promise((r) => service.server.close(r));
+    store.close();
+  });
+  const admin = `${base}/_vigil/faults`;
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+
+  const add = async (spec: object): Promise<void> => {
+    const res = await fetch(admin, { method: 'POST', headers, body: JSON.stringify(spec) });
+    assert.equal(res.status, 201, await res.text());
+  };
+  await add({ id: 'users-errors', kind: 'error', status: 500, rate: 1, route: '/api/users/:id' });
+  const failed = await fetch(`${base}/api/users/1`);
+  assert.equal(failed.status, 500);
+  assert.equal(failed.headers.get('x-vigil-fault'), 'users-errors');
+  await failed.arrayBuffer();
+  const summary = await fetch(`${base}/api/users/1/summary`);
+  assert.equal(summary.status, 502, 'the summary route fails because its peer call does');
+  await summary.arrayBuffer();
+
+  await add({
+    id: 'sqlite-down',
+    kind: 'dependency',
+    dependency: 'sqlite',
+    message: 'practice outage',
+  });
+  const health503 = await fetch(`${base}/health`);
+  assert.equal(health503.status, 503);
+  const report = (await health503.json()) as { dependencies: Record<string, { error?: string }> };
+  assert.match(report.dependencies.sqlite?.error ?? '', /practice outage/);
+
+  const cleared = await fetch(admin, { method: 'DELETE', headers });
+  assert.equal(cleared.status, 200);
+  await cleared.arrayBuffer();
+  assert.equal((await fetch(`${base}/health`)).status, 200);
+  assert.equal((await fetch(`${base}/api/users/1`)).status, 200);
+
+  const text = await registry.metrics();
+  assert.match(text, /^vigil_faults_injected_total\{kind="error",fault="users-errors"\} 2$/m);
+  assert.match(
+    text,
+    /^vigil_faults_injected_total\{kind="dependency",fault="sqlite-down"\} [1-9]/m,
+  );
+  assert.match(
+    text,
+    /^http_requests_total\{method="GET",route="\/api\/users\/:id",status="500"\} 2$/m,
+  );
+  await new Promise((r) => setTimeout(r, 20));
+  assert.ok(
+    lines.some((l) => l.status === 500 && Array.isArray(l.faults)),
+    'access log marks faults',
+  );
+});
+
+test('fault injection stays off in production even when the environment asks for it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-prod-'));
+  const main = await startMain({
+    NODE_ENV: 'production',
+    VIGIL_FAULTS_ENABLED: 'true',
+    VIGIL_FAULTS_TOKEN: 'gameday-token-0123456789',
+    USERS_DB: join(dir, 'users.db'),
+  });
+  try {
+    assert.match(main.output(), /faults\s+off/);
+    const res = await fetch(`${main.base}/_vigil/faults`, {
+      method: 'POST',
+      headers: {
+        authorization: 'Bearer gameday-token-0123456789',
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ kind: 'error', status: 500, rate: 1 }),
+    });
+    assert.equal(res.status, 404, 'the admin endpoint does not exist');
+    await res.arrayBuffer();
+  } finally {
+    assert.equal(await main.stop(), 0);
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { HealthRegistry } from '@vigil/sdk';
 import {
-  HealthRegistry,
   httpEndpoints,
   instrumentHttp,
   withSpan,

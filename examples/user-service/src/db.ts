@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { instrumentSqlite, type DbInstrumentationOptions } from '@vigil/sdk';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -35,11 +36,16 @@ const SEED_USERS: ReadonlyArray<[string, string]> = [
 
 /**
  * Opens (creating and seeding if new) the users database at `path`, in WAL
- * mode so that concurrent readers never block.
+ * mode so that concurrent readers never block. Every query is instrumented
+ * (`db_queries_total`, `db_query_duration_seconds`, a client span, slow-query
+ * warnings); `instrumentation` overrides what `init()` set up.
  */
-export function openUserStore(path: string): UserStore {
+export function openUserStore(
+  path: string,
+  instrumentation: DbInstrumentationOptions = {},
+): UserStore {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
+  const db = instrumentSqlite(new Database(path), instrumentation);
   db.pragma('journal_mode = WAL');
   db.pragma('busy_timeout = 2000');
   db.exec(`CREATE TABLE IF NOT EXISTS users (

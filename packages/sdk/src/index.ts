@@ -227,3 +227,30 @@ export type {
 } from './faults/index.js';
 export { instrumentOutgoingHttp, OUTGOING_HTTP_INSTRUMENTATION_FAILED } from './tracing/index.js';
 export type { OutgoingHttpOptions, OutgoingHttpHandle } from './tracing/index.js';
+export {
+  instrumentPg,
+  PG_DB_SYSTEM,
+  instrumentSqlite,
+  SQLITE_DB_SYSTEM,
+  instrumentQuery,
+  DEFAULT_DB_SYSTEM,
+  DB_QUERIES_METRIC,
+  DB_QUERY_DURATION_METRIC,
+  DB_DURATION_BUCKETS,
+  DEFAULT_SLOW_QUERY_THRESHOLD_MS,
+  DEFAULT_MAX_QUERY_TEXT_CHARS,
+  summarizeSql,
+  sqlOperation,
+  OTHER_OPERATION,
+  SQL_OPERATIONS,
+  MAX_SQL_SCAN_CHARS,
+} from './db/index.js';
+export type {
+  PgClientLike,
+  PgPoolLike,
+  SqliteDatabaseLike,
+  InstrumentQueryOptions,
+  DbInstrumentationOptions,
+  DbQueryLogger,
+  SqlSummary,
+} from './db/index.js';

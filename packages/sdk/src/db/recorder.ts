@@ -8,7 +8,8 @@ import type { Attributes, Span, SpanOptions, Tracer } from '@opentelemetry/api';
 import { ErrorCodes, VigilError } from '@vigil/model';
 import { diagWarn, diagWarnOnce } from '../diag.js';
 import { DEFAULT_CENSOR } from '../log/index.js';
-import { Counter, Histogram, Registry, defaultRegistry } from '../metrics/index.js';
+import { Counter, Histogram, Registry } from '../metrics/index.js';
+import { currentRuntime } from '../runtime/state.js';
 import type { CounterChild, HistogramChild } from '../metrics/index.js';
 import { TRACER_NAME } from '../tracing/with-span.js';
 import { OTHER_OPERATION } from './sql-summary.js';
@@ -64,11 +65,12 @@ export interface DbInstrumentationOptions {
    * better-sqlite3, `other_sql` for {@link instrumentQuery}.
    */
   system?: string;
-  /** Registry of the two metrics (default: the default registry; `false` for no metrics). */
+  /** Registry of the two metrics (default: the one `init()` set up, else the default registry; `false` for no metrics). */
   registry?: Registry | false;
   /**
-   * Where slow-query warnings go (a pino or Vigil logger). Without one,
-   * slow queries are not logged: they still show in the duration histogram.
+   * Where slow-query warnings go (a pino or Vigil logger). Default: the
+   * logger `init()` set up. Without either, slow queries are not logged:
+   * they still show in the duration histogram.
    */
   logger?: DbQueryLogger;
   /**
@@ -118,13 +120,14 @@ export function resolveDbOptions(
         `got ${describe(system)}.`,
     );
   }
-  let registry: Registry | undefined = defaultRegistry;
+  const runtime = currentRuntime();
+  let registry: Registry | undefined = runtime.registry;
   if (o.registry === false) registry = undefined;
   else if (o.registry !== undefined) {
     if (!(o.registry instanceof Registry)) fail('registry must be a Registry or false.');
     registry = o.registry;
   }
-  const logger = o.logger;
+  const logger = o.logger ?? (runtime.initialized ? runtime.logger : undefined);
   if (
     logger !== undefined &&
     (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function')

@@ -14,7 +14,7 @@ import { ErrorCodes, VigilError } from '@vigil/model';
 import { diagError, diagWarn } from '../diag.js';
 import type { HealthRegistry } from '../health/index.js';
 import type { Logger } from '../log/index.js';
-import { defaultRegistry } from '../metrics/index.js';
+import { currentRuntime } from '../runtime/state.js';
 import type { CounterChild, Registry } from '../metrics/index.js';
 import {
   DEFAULT_FAULT_ADMIN_PREFIX,
@@ -74,11 +74,11 @@ export interface FaultInjectorOptions {
   /**
    * Logs faults added (warn), removed or expired (info), the first injection
    * of each fault (warn) and then a count at most once per
-   * `injectionLogIntervalMs` (info). Without a logger the warnings go to the
+   * `injectionLogIntervalMs` (info). Default: the logger `init()` set up. Without one the warnings go to the
    * SDK diagnostics and the rest is only counted.
    */
   logger?: FaultLogger;
-  /** Registry of `vigil_faults_injected_total` and `vigil_faults_active`. Default `defaultRegistry`. */
+  /** Registry of `vigil_faults_injected_total` and `vigil_faults_active`. Default: the one `init()` set up, else the default registry. */
   registry?: Registry;
   /** Shortest time between two injection log lines of one fault (ms). Default {@link DEFAULT_INJECTION_LOG_INTERVAL_MS}. */
   injectionLogIntervalMs?: number;
@@ -197,8 +197,9 @@ export class FaultInjector {
   constructor(options: FaultInjectorOptions = {}) {
     const opts = checkOptions(options);
     const env = opts.env ?? process.env;
-    this.#logger = opts.logger;
-    this.#registry = opts.registry ?? defaultRegistry;
+    const runtime = currentRuntime();
+    this.#logger = opts.logger ?? (runtime.initialized ? runtime.logger : undefined);
+    this.#registry = opts.registry ?? runtime.registry;
     this.#health = opts.health;
     this.#logIntervalMs = opts.injectionLogIntervalMs ?? DEFAULT_INJECTION_LOG_INTERVAL_MS;
     this.#random = opts.random ?? Math.random;
