@@ -159,3 +159,14 @@ export function getCorrelation(): CorrelationFields | undefined {
 export function getCorrelationState(): CorrelationState | undefined {
   return storage.getStore();
 }
+
+/**
+ * Runs `fn` with a state captured earlier by {@link getCorrelationState}
+ * active (or none, for `undefined`): how a callback re-enters the context
+ * it was registered in without rebuilding the state.
+ *
+ * @internal Used by the HTTP instrumentation; not part of the package surface.
+ */
+export function runWithCorrelationState<T>(state: CorrelationState | undefined, fn: () => T): T {
+  return storage.run(state as CorrelationState, fn);
+}
