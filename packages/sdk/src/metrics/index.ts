@@ -16,3 +16,4 @@ export type { UsageErrorMode } from './usage-error.js';
 export { timed } from './timed.js';
 export type { TimedOptions } from './timed.js';
 export { metricsHandler, serveMetrics } from './http.js';
+export { sharedMetric } from './shared.js';

@@ -10,7 +10,8 @@ import { ChunkWriter } from './chunk-writer.js';
 import type { Metric, MetricType } from './metric.js';
 import type { SeriesBase } from './series.js';
 
-type AnyMetric = Metric<string, SeriesBase>;
+/** Any metric, whatever its label names and series type. */
+export type AnyMetric = Metric<string, SeriesBase>;
 
 /** Options of a {@link Registry}. */
 export interface RegistryOptions {

@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCodes, VigilError } from '@vigil/model';
 import type { Registry } from '../metrics/index.js';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 
 /** The samplers `OTEL_TRACES_SAMPLER` (and {@link TracingOptions.sampler}) may name. */
 export const SAMPLER_NAMES = [
@@ -79,6 +80,13 @@ export interface TracingOptions {
   maxQueueSize?: number;
   /** Most spans in one export request. Default: the BatchSpanProcessor's (512). */
   maxExportBatchSize?: number;
+  /**
+   * Where spans go instead of OTLP/HTTP: any OpenTelemetry `SpanExporter`
+   * (another protocol, or an in-memory exporter in tests). Failed exports
+   * are counted and reported like OTLP ones. When given, {@link endpoint}
+   * and {@link headers} are unused.
+   */
+  exporter?: SpanExporter;
   /** Where the `vigil_trace_spans_dropped_total` counter is registered. Default: the default registry. */
   registry?: Registry;
   /** Environment read for the `OTEL_*` variables. Default `process.env`. */

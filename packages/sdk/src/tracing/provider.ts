@@ -205,12 +205,15 @@ export function startTracing(options: TracingOptions = {}): TracingHandle {
   }
 
   const dropped = droppedCounter(options.registry ?? defaultRegistry);
-  const otlp = new OTLPTraceExporter({
-    url: config.endpoint,
-    timeoutMillis: config.exportTimeoutMillis,
-    ...(options.headers === undefined ? {} : { headers: { ...options.headers } }),
-  });
-  const exporter = new CountingSpanExporter(otlp, dropped, config.endpoint);
+  const inner =
+    options.exporter ??
+    new OTLPTraceExporter({
+      url: config.endpoint,
+      timeoutMillis: config.exportTimeoutMillis,
+      ...(options.headers === undefined ? {} : { headers: { ...options.headers } }),
+    });
+  const target = options.exporter === undefined ? config.endpoint : 'the configured exporter';
+  const exporter = new CountingSpanExporter(inner, dropped, target);
   const processor = new BatchSpanProcessor(exporter, {
     exportTimeoutMillis: config.exportTimeoutMillis,
     ...(options.scheduledDelayMillis === undefined
