@@ -54,8 +54,9 @@ const ROUND_SECONDS = QUICK ? 2 : 4;
 /** Measured rounds (each variant once per round). */
 const ROUNDS = QUICK ? 3 : 7;
 /** Rounds of the attribution runs. */
-const ATTRIBUTION_ROUNDS = QUICK ? 2 : 5;
+const ATTRIBUTION_ROUNDS = QUICK ? 2 : 4;
 const ATTRIBUTION_SECONDS = QUICK ? 2 : 3;
+const ATTRIBUTION_WARMUP_SECONDS = QUICK ? 1 : 2;
 /** Targets of the issue: Vigil/bare and Vigil/(OTel + prom-client) requests per second. */
 const TARGET_VS_BARE = 0.8;
 const TARGET_VS_OTEL = 2;
@@ -224,9 +225,12 @@ interface Round {
   counted: number | null;
   /** Spans exported in the round; null when the variant does not trace. */
   spans: number | null;
+  /** Access-log lines written in the round; null when the variant has no access log. */
+  logLines: number | null;
 }
 
 const tracing = (v: Variant): boolean => v === 'vigil' || v === 'otel-prom' || v === 'vigil-no-log';
+const logging = (v: Variant): boolean => v === 'vigil' || v === 'vigil-no-tracing';
 
 /** Loads `server` for `seconds` and checks that it did the work. Throws when it did not. */
 async function measure(server: ServerProcess, seconds: number): Promise<Round> {
@@ -255,6 +259,7 @@ async function measure(server: ServerProcess, seconds: number): Promise<Round> {
     a === null || b === null ? null : b - a;
   const counted = delta(before.requests, after.requests);
   const spans = delta(before.spans, after.spans);
+  const logLines = delta(before.logLines, after.logLines);
   // Requests in flight when the load stops reach the server but not the count of
   // responses (at most one per connection); a busy server may still be closing
   // the previous round's; the start-up probe's span may be exported in the first.
@@ -273,6 +278,14 @@ async function measure(server: ServerProcess, seconds: number): Promise<Round> {
   } else if (spans !== null && spans > 0) {
     problems.push(`${spans} spans were exported with tracing off`);
   }
+  if (logging(v)) {
+    if (logLines === null) problems.push('the server reports no count of access-log lines');
+    else if (logLines < responses || logLines > responses + slack) {
+      problems.push(`${logLines} access-log lines were written for ${responses} responses`);
+    }
+  } else if (logLines !== null && logLines > 0) {
+    problems.push(`${logLines} access-log lines were written with the access log off`);
+  }
   if (problems.length > 0) {
     throw new Error(`The ${v} server did not do the work: ${problems.join('; ')}.`);
   }
@@ -287,6 +300,7 @@ async function measure(server: ServerProcess, seconds: number): Promise<Round> {
     responses,
     counted,
     spans,
+    logLines,
   };
 }
 
@@ -331,8 +345,9 @@ async function alternate(
   servers: readonly ServerProcess[],
   rounds: number,
   seconds: number,
+  warmupSeconds: number,
 ): Promise<Map<Variant, Summary>> {
-  for (const s of servers) printRound('warm-up ', await measure(s, WARMUP_SECONDS));
+  for (const s of servers) printRound('warm-up ', await measure(s, warmupSeconds));
   const byVariant = new Map<Variant, Round[]>(servers.map((s) => [s.variant, []]));
   for (let round = 0; round < rounds; round++) {
     const k = round % servers.length;
@@ -342,7 +357,16 @@ async function alternate(
       byVariant.get(s.variant)!.push(r);
     }
   }
-  return new Map([...byVariant].map(([v, rs]) => [v, summarise(rs)]));
+  const summaries = new Map([...byVariant].map(([v, rs]) => [v, summarise(rs)]));
+  console.log('\nmedians:');
+  for (const [v, m] of summaries) {
+    console.log(
+      `  ${v.padEnd(18)} ${fmt(m.rps).padStart(6)} req/s  p50 ${fmt(m.p50)} ms  ` +
+        `p99 ${fmt(m.p99)} ms  CPU ${fmt(m.cpu)} µs/req, ${(m.cpuShare * 100).toFixed(0)}% of a core ` +
+        `(load generator ${(m.loadCpuShare * 100).toFixed(0)}%)`,
+    );
+  }
+  return summaries;
 }
 
 /** Per-round ratios of requests/s (a and b measured in the same round), as "min–max". */
@@ -382,7 +406,7 @@ const results: Comparison[] = [];
 const main = await startAll(['bare', 'vigil', 'otel-prom']);
 let summaries: Map<Variant, Summary>;
 try {
-  summaries = await alternate(main, ROUNDS, ROUND_SECONDS);
+  summaries = await alternate(main, ROUNDS, ROUND_SECONDS, WARMUP_SECONDS);
 } finally {
   await stopAll(main);
 }
@@ -458,7 +482,12 @@ if (results.some((r) => !r.met) || process.env.VIGIL_BENCH_HTTP_ATTRIBUTE === '1
   const servers = await startAll(['bare', ...parts]);
   let s: Map<Variant, Summary>;
   try {
-    s = await alternate(servers, ATTRIBUTION_ROUNDS, ATTRIBUTION_SECONDS);
+    s = await alternate(
+      servers,
+      ATTRIBUTION_ROUNDS,
+      ATTRIBUTION_SECONDS,
+      ATTRIBUTION_WARMUP_SECONDS,
+    );
   } finally {
     await stopAll(servers);
   }

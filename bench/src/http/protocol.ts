@@ -31,6 +31,8 @@ export interface ServerStats {
   requests: number | null;
   /** Spans that reached the exporter; null when the variant does not trace. */
   spans: number | null;
+  /** Lines the access log wrote; null when the variant has none. */
+  logLines: number | null;
   /** CPU time the process used, user plus system, microseconds. */
   cpuMicros: number;
   /** Resident set size, bytes. */
@@ -43,6 +45,8 @@ export interface StatsSource {
   requests?: () => number | Promise<number>;
   /** Spans exported so far, if it traces. */
   spans?: () => number;
+  /** Access-log lines written so far, if it logs. */
+  logLines?: () => number;
   /** Exports the spans ended so far. */
   flush?: () => Promise<void>;
 }
@@ -92,6 +96,7 @@ export function serveBenchmark(server: Server, source: StatsSource): void {
     const stats: ServerStats = {
       requests: source.requests === undefined ? null : await source.requests(),
       spans: source.spans === undefined ? null : source.spans(),
+      logLines: source.logLines === undefined ? null : source.logLines(),
       cpuMicros: cpu.user + cpu.system,
       rssBytes: process.memoryUsage.rss(),
     };

@@ -25,10 +25,19 @@ const exporter = new CountingSpanExporter();
 const tracing = tracingOn
   ? startTracing({ serviceName: 'bench-http', sampler: 'always_on', exporter })
   : undefined;
+// The lines are counted on their way to /dev/null, so that the benchmark can
+// check that every request really wrote one.
+const devNull = pino.destination({ dest: '/dev/null', sync: false });
+let logLines = 0;
 const logger = createLogger({
   service: 'bench-http',
   level: 'info',
-  destination: pino.destination({ dest: '/dev/null', sync: false }),
+  destination: {
+    write(line: string) {
+      logLines++;
+      devNull.write(line);
+    },
+  },
 });
 
 const handler = instrumentHttp(
@@ -53,6 +62,7 @@ async function countedRequests(): Promise<number> {
 
 serveBenchmark(createServer(handler), {
   requests: countedRequests,
+  ...(logOn ? { logLines: () => logLines } : {}),
   ...(tracing === undefined
     ? {}
     : { spans: () => exporter.spans, flush: () => tracing.forceFlush() }),
