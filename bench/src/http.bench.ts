@@ -397,10 +397,11 @@ async function stopAll(servers: readonly ServerProcess[]): Promise<void> {
   await Promise.all(servers.map((s) => s.stop()));
 }
 
-const conditions =
-  `${CONNECTIONS} connections, no pipelining, ${ROUNDS} alternating rounds of ${ROUND_SECONDS} s ` +
-  `after ${WARMUP_SECONDS} s warm-up; load average ${loadavg()[0]!.toFixed(2)} at start`;
-console.log(`HTTP throughput: ${conditions}`);
+const loadAtStart = loadavg()[0]!;
+console.log(
+  `HTTP throughput: ${CONNECTIONS} connections, no pipelining, ${ROUNDS} alternating rounds ` +
+    `of ${ROUND_SECONDS} s after ${WARMUP_SECONDS} s warm-up; load average ${loadAtStart.toFixed(2)}`,
+);
 
 const results: Comparison[] = [];
 const main = await startAll(['bare', 'vigil', 'otel-prom']);
@@ -410,6 +411,10 @@ try {
 } finally {
   await stopAll(main);
 }
+const conditions =
+  `${CONNECTIONS} connections, no pipelining, ${ROUNDS} alternating rounds of ${ROUND_SECONDS} s ` +
+  `after ${WARMUP_SECONDS} s warm-up, latency at 1 ms resolution; load average ` +
+  `${loadAtStart.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at end (other work on the machine)`;
 const bare = summaries.get('bare')!;
 const vigil = summaries.get('vigil')!;
 const otel = summaries.get('otel-prom')!;
