@@ -414,7 +414,7 @@ try {
 const conditions =
   `${CONNECTIONS} connections, no pipelining, ${ROUNDS} alternating rounds of ${ROUND_SECONDS} s ` +
   `after ${WARMUP_SECONDS} s warm-up, latency at 1 ms resolution; load average ` +
-  `${loadAtStart.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at end (other work on the machine)`;
+  `${loadAtStart.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at end (the benchmark itself adds about 2)`;
 const bare = summaries.get('bare')!;
 const vigil = summaries.get('vigil')!;
 const otel = summaries.get('otel-prom')!;
