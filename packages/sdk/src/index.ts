@@ -161,6 +161,7 @@ export {
   MAX_LOGGED_PATH_LENGTH,
   normaliseMethod,
   requestRecordOf,
+  writeInjectedError,
   instrumentHttp,
   setRoute,
   expressInstrumentation,
@@ -190,3 +191,37 @@ export type {
   EndpointHandler,
   RouteMatcher,
 } from './http/index.js';
+export { init, shutdown, isInitialized, currentRuntime } from './runtime/index.js';
+export type { InitOptions, Vigil, SdkRuntime } from './runtime/index.js';
+export {
+  FaultInjector,
+  FaultEnv,
+  MAX_ACTIVE_FAULTS,
+  DEFAULT_INJECTION_LOG_INTERVAL_MS,
+  MAX_FAULT_DELAY_MS,
+  MAX_FAULT_DURATION_MS,
+  MAX_FAULT_DESCRIPTION_LENGTH,
+  MAX_FAULT_MESSAGE_LENGTH,
+  FAULT_ID_PATTERN,
+  DEFAULT_FAULT_ADMIN_PREFIX,
+  MAX_FAULT_ADMIN_BODY_BYTES,
+  MIN_FAULT_ADMIN_TOKEN_LENGTH,
+  FAULT_ERROR_STATUS,
+  FaultMetricNames,
+  MAX_ROUTE_TEMPLATE_LENGTH,
+} from './faults/index.js';
+export type {
+  FaultInjectorOptions,
+  FaultDecision,
+  ActiveFault,
+  ActiveFaultState,
+  FaultLogger,
+  FaultKind,
+  FaultSpec,
+  FaultSpecBase,
+  FaultScope,
+  LatencyDistribution,
+  LatencyFaultSpec,
+  ErrorFaultSpec,
+  DependencyFaultSpec,
+} from './faults/index.js';

@@ -438,3 +438,102 @@ describe('HealthRegistry metrics', () => {
     );
   });
 });
+
+describe('HealthRegistry.forceDown', () => {
+  test('refuses an unknown check or a message that is not a string', () => {
+    const h = new HealthRegistry({ version: '1' });
+    h.register({ name: 'db', check: () => {} });
+    invalidCode(() => h.forceDown('redis', 'down'));
+    invalidCode(() => h.forceDown('db', 42 as any));
+  });
+
+  test('reports the check down with the message, without running it, until released', async () => {
+    const h = new HealthRegistry({ version: '1', cacheTtlMs: 60_000 });
+    let runs = 0;
+    h.register({ name: 'db', check: () => void runs++ });
+    assert.equal((await h.check()).status, 'healthy');
+    const release = h.forceDown('db', 'connection refused\nat line 2');
+    // The cached healthy report is dropped at once.
+    const down = await h.check();
+    assert.equal(down.status, 'unhealthy');
+    assert.deepEqual(down.dependencies.db, {
+      status: 'down',
+      latency_ms: 0,
+      critical: true,
+      error: 'connection refused',
+    });
+    assert.equal((await h.readiness()).status, 'not_ready');
+    assert.equal(runs, 1);
+    release();
+    release();
+    assert.equal((await h.check()).status, 'healthy');
+    assert.equal(runs, 2);
+  });
+
+  test('overrides stack: the newest message, down until every one is released', async () => {
+    const h = new HealthRegistry({ version: '1', cacheTtlMs: 0 });
+    h.register({ name: 'db', check: () => {} });
+    const first = h.forceDown('db', 'first');
+    const second = h.forceDown('db', 'second');
+    assert.equal((await h.check()).dependencies.db!.error, 'second');
+    second();
+    assert.equal((await h.check()).dependencies.db!.error, 'first');
+    first();
+    assert.equal((await h.check()).dependencies.db!.status, 'up');
+  });
+
+  test('onApplied is called once per run that the override decides; a throw is contained', async () => {
+    const diag: string[] = [];
+    setDiagnosticSink({ warn: (_f, m) => diag.push(m), error: (_f, m) => diag.push(m) });
+    try {
+      const h = new HealthRegistry({ version: '1', cacheTtlMs: 0 });
+      h.register({ name: 'db', check: () => {} });
+      let applied = 0;
+      const release = h.forceDown('db', 'down', () => applied++);
+      await h.check();
+      await h.check();
+      assert.equal(applied, 2);
+      release();
+      await h.check();
+      assert.equal(applied, 2);
+      h.forceDown('db', 'down', () => {
+        throw new Error('counter broke');
+      });
+      assert.equal((await h.check()).dependencies.db!.status, 'down');
+      assert.match(diag.join('\n'), /onApplied callback threw/);
+    } finally {
+      setDiagnosticSink(undefined);
+    }
+  });
+
+  test('is kept by name across unregister and register', async () => {
+    const h = new HealthRegistry({ version: '1', cacheTtlMs: 0 });
+    h.register({ name: 'db', check: () => {} });
+    const release = h.forceDown('db', 'down');
+    h.unregister('db');
+    h.register({ name: 'db', check: () => {} });
+    assert.equal((await h.check()).dependencies.db!.status, 'down');
+    release();
+    assert.equal((await h.check()).dependencies.db!.status, 'up');
+  });
+
+  test('state changes are logged and exported like real failures', async () => {
+    const logger = recordingLogger();
+    const registry = new Registry();
+    const h = new HealthRegistry({ version: '1', cacheTtlMs: 0, logger, registry });
+    h.register({ name: 'db', check: () => {} });
+    await h.check();
+    const release = h.forceDown('db', 'injected');
+    await h.check();
+    assert.match(
+      await registry.metrics(),
+      /^vigil_health_dependency_up\{dependency="db",critical="true"\} 0$/m,
+    );
+    release();
+    await h.check();
+    assert.deepEqual(logger.lines, [
+      ['warn', 'health check "db" failed: injected'],
+      ['info', 'health check "db" recovered'],
+    ]);
+  });
+});

@@ -115,6 +115,11 @@ const DEFAULT_CACHE_TTL_MS = 1000;
 /** setTimeout fires at once for larger delays, so they are refused. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+interface ForcedDown {
+  readonly message: string;
+  readonly onApplied: (() => void) | undefined;
+}
+
 interface Entry {
   readonly name: string;
   readonly check: HealthCheckFunction;
@@ -146,7 +151,9 @@ export class HealthRegistry {
   readonly #entries = new Map<string, Entry>();
   #inFlight: Promise<HealthReport> | undefined;
   #cached: { report: HealthReport; at: number; generation: number } | undefined;
-  /** Bumped by register/unregister so a cached report of another set of checks is not served. */
+  /** Overrides of {@link forceDown}, by check name, oldest first. */
+  readonly #forced = new Map<string, ForcedDown[]>();
+  /** Bumped by register/unregister/forceDown so a cached report of another set of checks is not served. */
   #generation = 0;
   #shuttingDown = false;
 
@@ -248,6 +255,49 @@ export class HealthRegistry {
     this.#generation++;
     this.#safeMetrics((m) => m.forget(name, entry.critical));
     return true;
+  }
+
+  /**
+   * Makes the check `name` report `down` with `message` (cut like any check
+   * error), without running it, until the returned function is called; that
+   * function is idempotent. Meant for fault injection (game days) and tests.
+   *
+   * Overrides stack: the check stays down until every one is released and
+   * reports the newest message. They are kept by name, so an override
+   * survives {@link unregister} and a later {@link register} of the same
+   * name. `onApplied` is called each time a run reports the check down
+   * because of this override (for counting); it must not throw (a throw is
+   * reported and ignored). Takes effect at the next run: the cached report
+   * is dropped. A run already in flight is not changed.
+   *
+   * @throws VigilError `HEALTH_CHECK_INVALID` when no check has that name or
+   *   `message` is not a string.
+   */
+  forceDown(name: string, message: string, onApplied?: () => void): () => void {
+    if (!this.#entries.has(name)) {
+      throw invalid(
+        `forceDown(): no health check named ${JSON.stringify(name)}; registered: ${this.names.join(', ') || 'none'}.`,
+        { name },
+      );
+    }
+    if (typeof message !== 'string') {
+      throw invalid('forceDown(): "message" must be a string saying why the check fails.', {
+        name,
+      });
+    }
+    const override: ForcedDown = { message, onApplied };
+    const list = this.#forced.get(name) ?? [];
+    list.push(override);
+    this.#forced.set(name, list);
+    this.#generation++;
+    return () => {
+      const current = this.#forced.get(name);
+      const at = current?.indexOf(override) ?? -1;
+      if (current === undefined || at < 0) return;
+      current.splice(at, 1);
+      if (current.length === 0) this.#forced.delete(name);
+      this.#generation++;
+    };
   }
 
   /** Names of the registered checks, in registration order. */
@@ -352,6 +402,23 @@ export class HealthRegistry {
 
   async #runOne(entry: Entry): Promise<DependencyReport> {
     const { critical } = entry;
+    const forced = this.#forced.get(entry.name);
+    if (forced !== undefined && forced.length > 0) {
+      const override = forced[forced.length - 1]!;
+      if (override.onApplied !== undefined) {
+        try {
+          override.onApplied();
+        } catch (err) {
+          diagError({ error: describeError(err) }, 'a forceDown() onApplied callback threw');
+        }
+      }
+      return Object.freeze({
+        status: 'down',
+        latency_ms: 0,
+        critical,
+        error: describeError(override.message),
+      });
+    }
     if (entry.abandoned !== undefined) {
       // The last attempt timed out and is still running: starting another
       // one would pile work onto a dependency that is already stuck.

@@ -26,6 +26,7 @@ import type { Logger } from '../log/index.js';
 import { Counter, Gauge, Histogram, sharedMetric } from '../metrics/index.js';
 import type { Registry } from '../metrics/index.js';
 import { currentRuntime } from '../runtime/state.js';
+import type { FaultDecision, FaultInjector } from '../faults/index.js';
 import { TRACER_NAME } from '../tracing/with-span.js';
 import { bindListenersToContext } from './bind-listeners.js';
 import { REQUEST_ID_HEADER, resolveRequestId } from './request-id.js';
@@ -101,6 +102,13 @@ export interface HttpInstrumentationOptions {
   sizeBuckets?: readonly number[];
   /** Header the request id is read from and echoed on. Default `x-request-id`. */
   requestIdHeader?: string;
+  /**
+   * Fault injection for practising failure: its admin endpoint is served and
+   * its latency and error faults applied to matching requests. Injected
+   * requests carry `vigil.fault.ids` on their span and `faults` on their
+   * access-log line.
+   */
+  faults?: FaultInjector;
 }
 
 const KNOWN_METHODS: ReadonlySet<string> = new Set([
@@ -213,6 +221,8 @@ export class HttpInstrumentation {
   private readonly excluded: ReadonlySet<string>;
   private readonly unmatched: string;
   private readonly requestIdHeader: string;
+  /** The fault injector, when one is configured. */
+  readonly faults: FaultInjector | undefined;
 
   /**
    * @param routeOf asked for the route template when the response closes and
@@ -299,6 +309,65 @@ export class HttpInstrumentation {
     this.excluded = new Set(options.excludePaths ?? DEFAULT_EXCLUDED_PATHS);
     this.unmatched = options.unmatchedRoute ?? UNMATCHED_ROUTE;
     this.requestIdHeader = (options.requestIdHeader ?? REQUEST_ID_HEADER).toLowerCase();
+    this.faults = options.faults;
+  }
+
+  /**
+   * Serves the fault injector's admin endpoint when the request is for it
+   * (returns true: the request is answered); false otherwise. Call before
+   * {@link begin}: admin requests are not instrumented as traffic.
+   */
+  serveAdmin(req: IncomingMessage, res: ServerResponse): boolean {
+    return this.faults !== undefined && this.faults.handleAdmin(req, res);
+  }
+
+  /**
+   * The injected faults for a request, noted on its record; undefined when
+   * none applies (always, without a fault injector).
+   */
+  decideFault(record: RequestRecord, route: string | undefined): FaultDecision | undefined {
+    const faults = this.faults;
+    if (faults === undefined) return undefined;
+    const decision = faults.decide(record.req.method ?? 'GET', record.path, route);
+    if (decision === undefined) return undefined;
+    record.faultIds = decision.faultIds;
+    if (route === undefined && decision.errorStatus !== undefined && record.route === undefined) {
+      // The router never sees a request an injected error answers (Express
+      // applies faults before routing): label it with the route template of
+      // the fault that matched its path, so route-scoped SLIs see the failure.
+      for (const id of decision.faultIds) {
+        const fault = faults.get(id);
+        const template = fault !== undefined && 'route' in fault ? fault.route : undefined;
+        if (template !== undefined) {
+          record.route = template;
+          break;
+        }
+      }
+    }
+    return decision;
+  }
+
+  /**
+   * Continues the request with `next`: at once, or after an injected delay,
+   * or not at all when an injected error answers it instead.
+   */
+  proceed(
+    record: RequestRecord,
+    res: ServerResponse,
+    route: string | undefined,
+    next: () => void,
+  ): void {
+    const decision = this.decideFault(record, route);
+    if (decision === undefined) {
+      next();
+      return;
+    }
+    const act = (): void => {
+      if (decision.errorStatus === undefined) next();
+      else writeInjectedError(res, decision);
+    };
+    if (decision.delayMs > 0) setTimeout(act, decision.delayMs);
+    else act();
   }
 
   /**
@@ -487,6 +556,28 @@ export class HttpInstrumentation {
     if (record.error !== undefined) fields.err = record.error;
     logger[level](fields, completed ? 'request completed' : 'request aborted by the client');
   }
+}
+
+/**
+ * Answers a request with an injected error: the fault's status, a JSON body
+ * saying it is a practice fault and an `x-vigil-fault` header naming it, so
+ * that nobody mistakes it for a real failure.
+ */
+export function writeInjectedError(res: ServerResponse, decision: FaultDecision): void {
+  if (res.headersSent || res.destroyed) return;
+  const ids = decision.faultIds.join(',');
+  const body = JSON.stringify({
+    error: {
+      code: 'FAULT_INJECTED',
+      message: `Injected fault ${ids}: a practice failure from Vigil's fault injection.`,
+    },
+  });
+  res.writeHead(decision.errorStatus ?? 500, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'x-vigil-fault': ids,
+  });
+  res.end(body);
 }
 
 /** The record of a request an adapter began, if any (for adapters and `setRoute`). */

@@ -53,14 +53,30 @@ function expressRoute(req: IncomingMessage): string | undefined {
 export function expressInstrumentation(
   options: HttpInstrumentationOptions = {},
 ): ExpressMiddleware {
-  const core = new HttpInstrumentation(options, expressRoute);
+  const core = new HttpInstrumentation(options);
   return function vigilInstrumentation(req, res, next) {
+    if (core.serveAdmin(req, res)) return;
     const record = core.begin(req, res);
     if (record === undefined) {
       next();
       return;
     }
-    core.run(record, next);
+    // Express assigns `req.route` when a route matches, while `req.baseUrl`
+    // still holds the mount path of the router it belongs to; an error
+    // leaving that router resets `baseUrl`, so the template is taken then.
+    let route: unknown;
+    Object.defineProperty(req, 'route', {
+      configurable: true,
+      enumerable: true,
+      get: () => route,
+      set: (value: unknown) => {
+        route = value;
+        const template = expressRoute(req);
+        if (template !== undefined) record.route = template;
+      },
+    });
+    // Express routes after this middleware: faults scoped to a route match the raw path.
+    core.run(record, () => core.proceed(record, res, undefined, next));
   };
 }
 

@@ -2,9 +2,10 @@
  * The Fastify adapter (Fastify 5), as plugins. Structural types only: the
  * SDK does not depend on Fastify.
  */
+import type { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpInstrumentation, requestRecordOf } from './core.js';
-import type { HttpInstrumentationOptions } from './core.js';
+import { HttpInstrumentation, requestRecordOf, writeInjectedError } from './core.js';
+import type { HttpInstrumentationOptions, RequestRecord } from './core.js';
 import { HealthPaths } from '../health/index.js';
 import { httpEndpoints } from './endpoints.js';
 import type { EndpointOptions } from './endpoints.js';
@@ -35,6 +36,8 @@ export interface FastifyInstanceLike {
     name: 'onError',
     hook: (request: FastifyRequestLike, reply: FastifyReplyLike, error: Error, done: Done) => void,
   ): unknown;
+  /** The underlying `node:http` server. */
+  readonly server?: EventEmitter;
   route(options: {
     method: string | string[];
     url: string;
@@ -42,15 +45,24 @@ export interface FastifyInstanceLike {
   }): unknown;
 }
 
-/** A Fastify plugin in callback style, applied to the whole application. */
-export type FastifyPlugin<O> = (instance: FastifyInstanceLike, options: O, done: Done) => void;
+/**
+ * A Fastify plugin in callback style, applied to the whole application. The
+ * instance is typed `unknown` so that any Fastify version's own instance type
+ * is accepted; the plugins use only {@link FastifyInstanceLike}.
+ */
+export type FastifyPlugin<O> = (instance: unknown, options: O, done: Done) => void;
 
 /**
  * Fastify runs a plugin in its own encapsulated context unless the plugin
  * says otherwise; these are the marks the `fastify-plugin` package sets, so
  * the hooks apply to every route of the application.
  */
-function global<O>(plugin: FastifyPlugin<O>, name: string): FastifyPlugin<O> {
+function global<O>(
+  body: (fastify: FastifyInstanceLike, options: O, done: Done) => void,
+  name: string,
+): FastifyPlugin<O> {
+  const plugin: FastifyPlugin<O> = (instance, options, done) =>
+    body(instance as FastifyInstanceLike, options, done);
   Object.defineProperty(plugin, Symbol.for('skip-override'), { value: true });
   Object.defineProperty(plugin, Symbol.for('fastify.display-name'), { value: name });
   return plugin;
@@ -60,21 +72,31 @@ function global<O>(plugin: FastifyPlugin<O>, name: string): FastifyPlugin<O> {
  * Vigil's HTTP instrumentation as a Fastify plugin:
  * `await app.register(fastifyInstrumentation, options)`, before the routes.
  * The `route` label is Fastify's route template (`/api/users/:id`); the
- * not-found handler's requests are `unmatched`. Errors thrown by handlers
+ * not-found handler's requests, and those Fastify rejects before routing,
+ * are `unmatched`. Errors thrown by handlers
  * and hooks are recorded on the request's span and access-log line.
  */
 export const fastifyInstrumentation: FastifyPlugin<HttpInstrumentationOptions> = global(
   (fastify, options, done) => {
     const core = new HttpInstrumentation(options);
+    const wrapped = fastify.server !== undefined && wrapRequestListeners(fastify.server, core);
     fastify.addHook('onRequest', (request, reply, next) => {
-      const record = core.begin(request.raw, reply.raw);
-      if (record === undefined) {
-        next();
-        return;
+      let record = requestRecordOf(request.raw);
+      if (record === undefined && !wrapped) {
+        // No server to wrap (a custom one without listeners): begin here.
+        if (core.serveAdmin(request.raw, reply.raw)) {
+          reply.hijack();
+          return;
+        }
+        record = core.begin(request.raw, reply.raw);
+        if (record !== undefined) {
+          const started = record;
+          core.run(started, () => applyFaults(core, started, request, reply, next));
+          return;
+        }
       }
-      const url = request.routeOptions?.url;
-      if (typeof url === 'string' && url !== '') record.route = url;
-      core.run(record, () => next());
+      if (record === undefined) next();
+      else applyFaults(core, record, request, reply, next);
     });
     fastify.addHook('onError', (request, _reply, error, next) => {
       const record = requestRecordOf(request.raw);
@@ -85,6 +107,64 @@ export const fastifyInstrumentation: FastifyPlugin<HttpInstrumentationOptions> =
   },
   'vigil-instrumentation',
 );
+
+/** Notes the route template, then applies injected faults scoped to it. */
+function applyFaults(
+  core: HttpInstrumentation,
+  record: RequestRecord,
+  request: FastifyRequestLike,
+  reply: FastifyReplyLike,
+  next: Done,
+): void {
+  const url = request.routeOptions?.url;
+  const route = typeof url === 'string' && url !== '' ? url : undefined;
+  if (route !== undefined) record.route = route;
+  const decision = core.decideFault(record, route);
+  if (decision === undefined) {
+    next();
+    return;
+  }
+  const act = (): void => {
+    if (decision.errorStatus === undefined) {
+      next();
+      return;
+    }
+    reply.hijack();
+    writeInjectedError(reply.raw, decision);
+  };
+  if (decision.delayMs > 0) setTimeout(act, decision.delayMs);
+  else act();
+}
+
+const kWrapped: unique symbol = Symbol('vigil.fastify.wrapped');
+
+/**
+ * Begins each request at the server's `request` event, around Fastify's own
+ * listener, rather than in an `onRequest` hook: requests Fastify rejects
+ * before routing (an undecodable URL, a bad header) are counted too, and
+ * Fastify's whole lifecycle, body parsing included, runs in the request's
+ * context. Returns false when there is nothing to wrap.
+ */
+function wrapRequestListeners(
+  server: EventEmitter & { [kWrapped]?: true },
+  core: HttpInstrumentation,
+): boolean {
+  if (server[kWrapped]) return true;
+  const listeners = server.listeners('request') as ((...args: unknown[]) => void)[];
+  if (listeners.length === 0) return false;
+  server.removeAllListeners('request');
+  server.on('request', function instrumentedRequest(req: IncomingMessage, res: ServerResponse) {
+    if (core.serveAdmin(req, res)) return;
+    const dispatch = (): void => {
+      for (const listener of listeners) listener.call(server, req, res);
+    };
+    const record = core.begin(req, res);
+    if (record === undefined) dispatch();
+    else core.run(record, dispatch);
+  });
+  server[kWrapped] = true;
+  return true;
+}
 
 /**
  * `/metrics`, `/health`, `/livez` and `/readyz` as a Fastify plugin:

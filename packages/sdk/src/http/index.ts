@@ -10,6 +10,7 @@ export {
   MAX_LOGGED_PATH_LENGTH,
   normaliseMethod,
   requestRecordOf,
+  writeInjectedError,
 } from './core.js';
 export type { HttpInstrumentationOptions } from './core.js';
 export { instrumentHttp, setRoute } from './node.js';

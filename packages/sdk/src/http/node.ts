@@ -42,16 +42,17 @@ export function instrumentHttp(
         ? routes
         : compileRoutes(routes);
   return function instrumentedHandler(req, res) {
+    if (core.serveAdmin(req, res)) return;
     const record = core.begin(req, res);
     if (record === undefined) {
       invoke(handler, req, res, undefined, core);
       return;
     }
-    if (matcher !== undefined) {
-      const route = matcher(record.path);
-      if (route !== undefined) record.route = route;
-    }
-    core.run(record, () => invoke(handler, req, res, record, core));
+    const route = matcher?.(record.path);
+    if (route !== undefined) record.route = route;
+    core.run(record, () =>
+      core.proceed(record, res, route, () => invoke(handler, req, res, record, core)),
+    );
   };
 }
 
