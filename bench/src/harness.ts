@@ -103,6 +103,15 @@ export function lowerIsBetter(
   return { ...base, ratio, target: `≥ ${minRatio}x`, met: ratio >= minRatio };
 }
 
+/** Builds a {@link Comparison} for a "higher is better" unit (requests/s) and a minimum ratio. */
+export function higherIsBetter(
+  base: Omit<Comparison, 'ratio' | 'met' | 'target'>,
+  minRatio: number,
+): Comparison {
+  const ratio = base.vigil / base.peer;
+  return { ...base, ratio, target: `≥ ${minRatio}x`, met: ratio >= minRatio };
+}
+
 /** Formats a number with at most 3 significant decimals for tables. */
 export function fmt(value: number): string {
   if (!Number.isFinite(value)) return String(value);
