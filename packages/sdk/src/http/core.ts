@@ -416,13 +416,19 @@ export class HttpInstrumentation {
 
   /**
    * Runs `fn` (the rest of the request) with the request's span active and
-   * its request id on every log line, and binds the request's stream
-   * listeners to that context so a body parser does not lose it.
+   * its request id on every log line, and, for a request with a body, binds
+   * the listeners added to it to that context so a body parser does not lose it.
    */
   run<T>(record: RequestRecord, fn: () => T): T {
+    const req = record.req;
+    // Only a request with a body has body events to keep in context; a
+    // bodiless one skips the patch (listeners added to it run in the context
+    // of whoever emits, as they would without Vigil).
+    const hasBody =
+      req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
     const inner = (): T =>
       runWithCorrelation({ request_id: record.requestId }, () => {
-        bindListenersToContext(record.req);
+        if (hasBody) bindListenersToContext(req);
         return fn();
       });
     return record.context === undefined ? inner() : context.with(record.context, inner);
