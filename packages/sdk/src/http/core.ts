@@ -83,7 +83,7 @@ export const MAX_LOGGED_PATH_LENGTH = 512;
 export interface HttpInstrumentationOptions {
   /** Where the HTTP metrics are registered. Default: the registry `init()` set up, else the default registry. */
   registry?: Registry;
-  /** Logger of the access log. Default: the logger `init()` set up (silent before `init()`). */
+  /** Logger of the access log. Default: the logger `init()` set up, looked up per request (silent before `init()`). */
   logger?: Logger;
   /** One log line per request (default true): `info` for 1xx–3xx, `warn` for 4xx, `error` for 5xx. */
   accessLog?: boolean;
@@ -216,6 +216,8 @@ export class HttpInstrumentation {
   private readonly inFlight: Gauge<string>;
   private readonly requestSize: Histogram<'method' | 'route'>;
   private readonly responseSize: Histogram<'method' | 'route'>;
+  private readonly accessLog: boolean;
+  /** The access log's logger; undefined: the one `init()` set up, looked up per request. */
   private readonly logger: Logger | undefined;
   private readonly tracer: Tracer | undefined;
   private readonly excluded: ReadonlySet<string>;
@@ -226,14 +228,14 @@ export class HttpInstrumentation {
 
   /**
    * @param routeOf asked for the route template when the response closes and
-   *   the adapter has not set one (Express knows it only after routing).
+   *   the adapter has not set one (for an adapter whose router records the
+   *   match on the request only).
    */
   constructor(
     options: HttpInstrumentationOptions = {},
     private readonly routeOf?: (req: IncomingMessage) => string | undefined,
   ) {
-    const runtime = currentRuntime();
-    const registry = options.registry ?? runtime.registry;
+    const registry = options.registry ?? currentRuntime().registry;
     const labelNames = ['method', 'route', 'status'] as const;
     const sizeLabels = ['method', 'route'] as const;
     const sizeBuckets = options.sizeBuckets ?? DEFAULT_HTTP_SIZE_BUCKETS;
@@ -304,7 +306,8 @@ export class HttpInstrumentation {
           registry: r,
         }),
     );
-    this.logger = options.accessLog === false ? undefined : (options.logger ?? runtime.logger);
+    this.accessLog = options.accessLog !== false;
+    this.logger = options.logger;
     this.tracer = options.spans === false ? undefined : trace.getTracer(TRACER_NAME);
     this.excluded = new Set(options.excludePaths ?? DEFAULT_EXCLUDED_PATHS);
     this.unmatched = options.unmatchedRoute ?? UNMATCHED_ROUTE;
@@ -540,8 +543,8 @@ export class HttpInstrumentation {
     if (reqBytes !== undefined) this.requestSize.observe({ method, route }, reqBytes);
     if (resBytes !== undefined) this.responseSize.observe({ method, route }, resBytes);
 
-    const logger = this.logger;
-    if (logger === undefined) return;
+    if (!this.accessLog) return;
+    const logger = this.logger ?? currentRuntime().logger;
     const level = statusCode >= 500 ? 'error' : statusCode >= 400 ? 'warn' : 'info';
     if (!logger.isLevelEnabled(level)) return;
     const fields: Record<string, unknown> = {

@@ -168,3 +168,18 @@ test('an instrumented server uses what init() set up, and shutdown() flushes its
   );
   assert.equal(isInitialized(), false);
 });
+
+test('a server instrumented before init() writes its access log through the logger init() sets up', async (t) => {
+  const handler = instrumentHttp((_req, res) => res.end('ok'), {
+    routes: ['/early'],
+    registry: new Registry(),
+  });
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise((resolve) => server.close(resolve)));
+  const { lines } = start(t);
+  const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/early`);
+  assert.equal(await res.text(), 'ok');
+  await new Promise((r) => setTimeout(r, 20)); // the line is written when the response closes
+  assert.equal(lines.find((l) => l.msg === 'request completed')?.route, '/early');
+});
