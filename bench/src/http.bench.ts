@@ -39,9 +39,15 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
-import { fmt, higherIsBetter, lowerIsBetter, median, report } from './harness.js';
+import { SpanKind } from '@opentelemetry/api';
+import {
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  BatchSpanProcessor,
+} from '@opentelemetry/sdk-trace-node';
+import { fmt, higherIsBetter, lowerIsBetter, median, report, timeNsPerOp } from './harness.js';
 import type { Comparison } from './harness.js';
-import { BODY, ROUTE } from './http/protocol.js';
+import { BODY, CountingSpanExporter, ROUTE } from './http/protocol.js';
 import type { ServerReply, ServerRequest, ServerStats } from './http/protocol.js';
 
 const QUICK = process.env.VIGIL_BENCH_HTTP_QUICK === '1';
@@ -477,6 +483,64 @@ for (const [peerName, peer] of [
     target: 'informational',
     met: true,
   });
+}
+
+// The floor under the targets: what one OpenTelemetry SDK server span costs by
+// itself (the issue requires spans from the OpenTelemetry SDK), in this
+// process, set up as in both traced servers. When it alone exceeds the share
+// of a bare request's CPU that a target leaves, no instrumentation that
+// records a span per request can meet that target on this machine.
+{
+  const provider = new BasicTracerProvider({
+    sampler: new AlwaysOnSampler(),
+    spanProcessors: [new BatchSpanProcessor(new CountingSpanExporter())],
+  });
+  const tracer = provider.getTracer('floor');
+  const attributes = {
+    'http.request.method': 'GET',
+    'url.path': ROUTE,
+    'url.scheme': 'http',
+    'network.protocol.version': '1.1',
+    'server.address': '127.0.0.1',
+    'server.port': 8080,
+    'user_agent.original': 'autocannon',
+    'client.address': '127.0.0.1',
+  };
+  const spanOnce = (n: number): void => {
+    for (let i = 0; i < n; i++) {
+      const span = tracer.startSpan('GET', { kind: SpanKind.SERVER, attributes });
+      span.setAttribute('http.response.status_code', 200);
+      span.setAttribute('http.route', ROUTE);
+      span.updateName(`GET ${ROUTE}`);
+      span.end();
+    }
+  };
+  spanOnce(20_000); // warm-up
+  const rounds: number[] = [];
+  for (let r = 0; r < 7; r++) rounds.push(timeNsPerOp(spanOnce, 20_000) / 1000);
+  await provider.shutdown();
+  const spanUs = median(rounds);
+  const budgetUs = bare.cpu * (1 / TARGET_VS_BARE - 1);
+  const otelBudgetUs = otel.cpu / TARGET_VS_OTEL - bare.cpu;
+  results.push({
+    suite: 'http',
+    name: 'floor: one OpenTelemetry SDK server span (8 attributes, BatchSpanProcessor), in-process',
+    unit: 'µs/span',
+    vigil: spanUs,
+    peer: budgetUs,
+    peerName: 'CPU a request may add and keep ≥ 0.8x of bare',
+    ratio: budgetUs / spanUs,
+    target: 'informational',
+    met: true,
+    notes:
+      `median of 7 rounds of 20,000 spans; bare request ${fmt(bare.cpu)} µs of server CPU; ` +
+      `≥ 2x the OpenTelemetry + prom-client server (${fmt(otel.cpu)} µs/req) allows ` +
+      `${fmt(Math.max(0, otelBudgetUs))} µs above bare; a span alone uses ${fmt(spanUs)} µs`,
+  });
+  console.log(
+    `floor: one SDK span ${fmt(spanUs)} µs; the 0.8x target allows ${fmt(budgetUs)} µs per request, ` +
+      `the 2x target ${fmt(Math.max(0, otelBudgetUs))} µs`,
+  );
 }
 
 if (results.some((r) => !r.met) || process.env.VIGIL_BENCH_HTTP_ATTRIBUTE === '1') {
