@@ -4,3 +4,5 @@ export { OtlpReceiver } from './otlp-receiver.js';
 export type { ReceivedSpan } from './otlp-receiver.js';
 export { startPostgres } from './postgres.js';
 export type { PostgresPeer, StartPostgresOptions } from './postgres.js';
+export { listen, close } from './http-server.js';
+export { seededRandom } from './random.js';

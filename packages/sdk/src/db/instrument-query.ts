@@ -6,7 +6,13 @@ import { context, trace } from '@opentelemetry/api';
 import type { Attributes } from '@opentelemetry/api';
 import { ErrorCodes } from '@vigil/model';
 import { diagWarnOnce } from '../diag.js';
-import { QueryRecorder, reportInstrumentationFailure, resolveDbOptions } from './recorder.js';
+import {
+  QueryRecorder,
+  finishWhenSettled,
+  isPromiseLike,
+  reportInstrumentationFailure,
+  resolveDbOptions,
+} from './recorder.js';
 import type { DbInstrumentationOptions, QueryRun } from './recorder.js';
 import { OTHER_OPERATION, SQL_OPERATIONS, summarizeSql } from './sql-summary.js';
 import type { SqlSummary } from './sql-summary.js';
@@ -82,14 +88,6 @@ function recorderFor(options: InstrumentQueryOptions): QueryRecorder {
   return new QueryRecorder(resolved, attributes);
 }
 
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
-
 /**
  * @internal Runs `fn` as the query of `run`, its span active, and finishes
  * the run when `fn` returns, throws, or its promise settles. Errors pass
@@ -107,16 +105,7 @@ export function runQuery<T>(run: QueryRun, fn: () => T): T {
   if (isPromiseLike(result)) {
     // A foreign thenable's then() may return nothing: adopt it into a promise first.
     const promise = result instanceof Promise ? result : Promise.resolve(result);
-    return promise.then(
-      (value) => {
-        run.finish(false);
-        return value;
-      },
-      (err: unknown) => {
-        run.finish(true, err);
-        throw err;
-      },
-    ) as T;
+    return finishWhenSettled(run, promise) as T;
   }
   run.finish(false);
   return result;

@@ -5,7 +5,13 @@
  */
 import type { Attributes } from '@opentelemetry/api';
 import { ErrorCodes, VigilError } from '@vigil/model';
-import { QueryRecorder, reportInstrumentationFailure, resolveDbOptions } from './recorder.js';
+import {
+  QueryRecorder,
+  finishWhenSettled,
+  isPromiseLike,
+  reportInstrumentationFailure,
+  resolveDbOptions,
+} from './recorder.js';
 import type { DbInstrumentationOptions, QueryRun } from './recorder.js';
 import { summarizeSql } from './sql-summary.js';
 
@@ -51,10 +57,6 @@ const MAX_ADDRESS_CHARS = 255;
 
 function isObject(value: unknown): value is Record<PropertyKey, unknown> {
   return typeof value === 'object' && value !== null;
-}
-
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return isObject(value) && typeof value.then === 'function';
 }
 
 /** `db.namespace`, `server.address` and `server.port` of a client, when it knows them. */
@@ -144,18 +146,7 @@ function runQuery(self: unknown, original: AnyFunction, args: unknown[], run: Qu
     return result;
   }
   if (callbackMode) return result;
-  if (isPromiseLike(result)) {
-    return result.then(
-      (value) => {
-        run.finish(false);
-        return value;
-      },
-      (err: unknown) => {
-        run.finish(true, err);
-        throw err;
-      },
-    );
-  }
+  if (isPromiseLike(result)) return finishWhenSettled(run, result);
   run.finish(false);
   return result;
 }

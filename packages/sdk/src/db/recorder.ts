@@ -616,3 +616,29 @@ export class QueryRun {
     this.recorder.record(this.summary, this.text, this.busyMs, failed, error);
   }
 }
+
+/** @internal Whether `value` is a thenable (a promise of any library). */
+export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/**
+ * @internal Finishes `run` when `thenable` settles and returns what its
+ * `then` returns: the value, or the same error rethrown.
+ */
+export function finishWhenSettled<T>(run: QueryRun, thenable: PromiseLike<T>): PromiseLike<T> {
+  return thenable.then(
+    (value) => {
+      run.finish(false);
+      return value;
+    },
+    (err: unknown) => {
+      run.finish(true, err);
+      throw err;
+    },
+  );
+}

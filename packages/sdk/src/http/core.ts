@@ -226,15 +226,7 @@ export class HttpInstrumentation {
   /** The fault injector, when one is configured. */
   readonly faults: FaultInjector | undefined;
 
-  /**
-   * @param routeOf asked for the route template when the response closes and
-   *   the adapter has not set one (for an adapter whose router records the
-   *   match on the request only).
-   */
-  constructor(
-    options: HttpInstrumentationOptions = {},
-    private readonly routeOf?: (req: IncomingMessage) => string | undefined,
-  ) {
+  constructor(options: HttpInstrumentationOptions = {}) {
     const registry = options.registry ?? currentRuntime().registry;
     const labelNames = ['method', 'route', 'status'] as const;
     const sizeLabels = ['method', 'route'] as const;
@@ -359,6 +351,7 @@ export class HttpInstrumentation {
     res: ServerResponse,
     route: string | undefined,
     next: () => void,
+    framework?: { hijack(): unknown },
   ): void {
     const decision = this.decideFault(record, route);
     if (decision === undefined) {
@@ -366,8 +359,13 @@ export class HttpInstrumentation {
       return;
     }
     const act = (): void => {
-      if (decision.errorStatus === undefined) next();
-      else writeInjectedError(res, decision);
+      if (decision.errorStatus === undefined) {
+        next();
+        return;
+      }
+      // A framework that owns the response (Fastify) is told it is answered here.
+      framework?.hijack();
+      writeInjectedError(res, decision);
     };
     if (decision.delayMs > 0) setTimeout(act, decision.delayMs);
     else act();
@@ -437,11 +435,6 @@ export class HttpInstrumentation {
     return record.context === undefined ? inner() : context.with(record.context, inner);
   }
 
-  /** Sets the route template of a request (for example from the framework's router). */
-  setRoute(record: RequestRecord, route: string): void {
-    record.route = route;
-  }
-
   /**
    * Records the error that failed a request: an exception event on the span
    * now, the error on the access-log line later. The status comes from the
@@ -496,7 +489,6 @@ export class HttpInstrumentation {
     const statusCode = completed ? res.statusCode : CLIENT_CLOSED_STATUS;
     const status = statusText(statusCode);
     let route = record.route;
-    if (route === undefined && this.routeOf !== undefined) route = this.routeOf(record.req);
     const matched = route !== undefined;
     route ??= this.unmatched;
     const method = record.method;

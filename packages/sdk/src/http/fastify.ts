@@ -4,7 +4,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpInstrumentation, requestRecordOf, writeInjectedError } from './core.js';
+import { HttpInstrumentation, requestRecordOf } from './core.js';
 import type { HttpInstrumentationOptions, RequestRecord } from './core.js';
 import { HealthPaths } from '../health/index.js';
 import { httpEndpoints } from './endpoints.js';
@@ -119,21 +119,7 @@ function applyFaults(
   const url = request.routeOptions?.url;
   const route = typeof url === 'string' && url !== '' ? url : undefined;
   if (route !== undefined) record.route = route;
-  const decision = core.decideFault(record, route);
-  if (decision === undefined) {
-    next();
-    return;
-  }
-  const act = (): void => {
-    if (decision.errorStatus === undefined) {
-      next();
-      return;
-    }
-    reply.hijack();
-    writeInjectedError(reply.raw, decision);
-  };
-  if (decision.delayMs > 0) setTimeout(act, decision.delayMs);
-  else act();
+  core.proceed(record, reply.raw, route, next, reply);
 }
 
 const kWrapped: unique symbol = Symbol('vigil.fastify.wrapped');

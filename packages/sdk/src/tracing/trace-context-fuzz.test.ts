@@ -24,26 +24,15 @@ import {
   parseTracestate,
 } from './index.js';
 import type { TraceParent } from './index.js';
+import { seededRandom } from '@vigil/testing';
 
 const SEED = Number(process.env.VIGIL_FUZZ_SEED ?? 20240601);
 const CASES = Number(process.env.VIGIL_FUZZ_CASES ?? 5000);
 
-/** mulberry32: a small, fast, seedable PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 class Gen {
   readonly next: () => number;
   constructor(seed: number) {
-    this.next = prng(seed);
+    this.next = seededRandom(seed);
   }
   int(n: number): number {
     return Math.floor(this.next() * n);

@@ -4,9 +4,10 @@
  * and a logger that keeps its lines.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createLogger } from '../../log/index.js';
 import type { Logger } from '../../log/index.js';
+export { setTimeout as sleep } from 'node:timers/promises';
+export { close, listen, seededRandom } from '@vigil/testing';
 
 /** A finished response. */
 export interface TestResponse {
@@ -62,41 +63,9 @@ export function request(
   });
 }
 
-/** Starts `server` on 127.0.0.1 at a free port and returns the port. */
-export function listen(server: http.Server): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
 
-/** Stops `server`, cutting any connection left. */
-export function close(server: http.Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  });
-}
 
-/** Resolves after `ms` milliseconds. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
-/** Mulberry32: a small seeded generator of numbers in [0, 1), the same sequence for a seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A parsed log line. */
 export type LogLine = Record<string, any> & { level: string; msg: string };

@@ -3,7 +3,8 @@
  * 127.0.0.1, port 0. Used by the health tests only.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+export { setTimeout as sleep } from 'node:timers/promises';
+export { close, listen } from '@vigil/testing';
 
 /** A finished response. */
 export interface TestResponse {
@@ -38,28 +39,4 @@ export function request(
     req.on('error', reject);
     req.end();
   });
-}
-
-/** Starts `server` on 127.0.0.1 at a free port and returns the port. */
-export function listen(server: http.Server): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
-
-/** Stops `server`, cutting any connection left. */
-export function close(server: http.Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  });
-}
-
-/** Resolves after `ms` milliseconds. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
