@@ -1,0 +1,1 @@
+export const SCRAPE_PLACEHOLDER = true;

@@ -1,0 +1,26 @@
+export {
+  METRIC_NAME_LABEL,
+  labelsFromRecord,
+  labelsToRecord,
+  labelValue,
+  sortLabelPairs,
+  labelsKey,
+  compareStrings,
+  compareLabels,
+  labelsEqual,
+  validateSeriesLabels,
+} from './labels.js';
+export type { SeriesLabels } from './labels.js';
+export { EMPTY_SERIES_SET } from './interfaces.js';
+export type {
+  SeriesRef,
+  Appender,
+  Appendable,
+  SelectHints,
+  Querier,
+  Queryable,
+  SeriesSet,
+  Series,
+  SampleIterator,
+} from './interfaces.js';
+export { MemoryStorage } from './memory.js';
