@@ -634,14 +634,41 @@ export function describeStorageConformance(
           },
         ];
         assertSeries(query(h.storage, ALL_MINT, ALL_MAXT), expected);
-        // Both appenders created z; with its labels, either ref lands in z.
+        // Both appenders created z and both batches were committed: each
+        // ref they returned is a ref of z for the lifetime of the storage.
         const a4 = h.storage.appender();
-        a4.append(za[0]!, z, 13, 13);
-        a4.append(zb[0]!, z, 14, 14);
+        assert.equal(a4.append(0, z, 13, 13), a4.append(0, z, 13, 13));
+        a4.append(za[0]!, [], 14, 14);
+        a4.append(zb[0]!, [], 15, 15);
         await a4.commit();
-        expected[2]!.samples.push(s(13, 13), s(14, 14));
+        expected[2]!.samples.push(s(13, 13), s(14, 14), s(15, 15));
         await h.checkSurvives((st) => {
           assertSeries(query(st, ALL_MINT, ALL_MAXT), expected);
+        });
+      });
+      it('the newest sample is the newest of committed data and the batch', async (h) => {
+        const x = L('__name__', 'm', 'series', 'x');
+        await commitSeries(h.storage, [{ labels: x, samples: [s(1, 1)] }]);
+        const a = h.storage.appender();
+        a.append(0, x, 10, 10);
+        // Another appender commits newer samples of x meanwhile.
+        const b = h.storage.appender();
+        b.append(0, x, 100, 100);
+        await b.commit();
+        assert.throws(() => a.append(0, x, 20, 20), code('SAMPLE_OUT_OF_ORDER'));
+        assert.throws(() => a.append(0, x, 100, 99), code('SAMPLE_DUPLICATE'));
+        assert.ok(a.append(0, x, 100, 100) !== 0, 'same time and value as committed: ignored');
+        a.rollback();
+        // And the other way round: the batch is ahead of committed data.
+        const c = h.storage.appender();
+        c.append(0, x, 200, 200);
+        assert.throws(() => c.append(0, x, 150, 150), code('SAMPLE_OUT_OF_ORDER'));
+        assert.throws(() => c.append(0, x, 200, 0), code('SAMPLE_DUPLICATE'));
+        await c.commit();
+        await h.checkSurvives((st) => {
+          assertSeries(query(st, ALL_MINT, ALL_MAXT), [
+            { labels: x, samples: [s(1, 1), s(100, 100), s(200, 200)] },
+          ]);
         });
       });
     });
@@ -653,7 +680,7 @@ export function describeStorageConformance(
         const a = h.storage.appender();
         const rx = a.append(0, x, 1, 1);
         assert.ok(Number.isSafeInteger(rx) && rx !== 0, `ref ${rx} is a non-zero integer`);
-        assert.equal(a.append(rx, x, 2, 2), rx, 'the ref of a series new in this batch');
+        assert.equal(a.append(rx, [], 2, 2), rx, 'the ref of a series new in this batch');
         assert.equal(a.append(0, x, 3, 3), rx, 'the same series by labels in the same batch');
         const ry = a.append(0, y, 1, 1);
         assert.notEqual(ry, rx, 'different series, different refs');
