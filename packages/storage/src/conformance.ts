@@ -785,6 +785,13 @@ export function describeStorageConformance(
           L('__name__', 'm', 'v', 'x'.repeat(2000)),
           L('__name__', 'm', 'v', ' '),
           L('__name__', 'm:with:colons', 'v', 'a'),
+          L(
+            '__name__',
+            'm',
+            'v',
+            'many labels',
+            ...Array.from({ length: 40 }, (_, i) => [`label_${i}`, `value_${i}`]).flat(),
+          ),
         ];
         await commitSeries(
           h.storage,
@@ -1161,6 +1168,12 @@ export function describeStorageConformance(
             { sorted: true, func: 'series' },
           ]) {
             assertSeries(collectSeriesSet(q.select([], hints)), base, JSON.stringify(hints));
+          }
+          // Without the sorted hint: the same series, in any order.
+          for (const hints of [undefined, { sorted: false }, {}]) {
+            const got = collectSeriesSet(q.select([], hints));
+            got.sort((a, b) => compareLabels(a.labels, b.labels));
+            assertSeries(got, base, JSON.stringify(hints));
           }
           // Several selects on one querier, and series sets used side by side.
           const s1 = q.select([M('=', 'job', 'api')], { sorted: true });

@@ -414,8 +414,18 @@ class MemoryIterator implements SampleIterator {
 
   seek(t: number): boolean {
     if (this.i < this.from) this.i = this.from;
-    while (this.i < this.to && this.timestamps[this.i]! < t) this.i++;
-    return this.i < this.to;
+    if (this.i >= this.to) return false;
+    if (this.timestamps[this.i]! >= t) return true;
+    // Binary search in (i, to) for the first timestamp >= t.
+    let lo = this.i + 1;
+    let hi = this.to;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.timestamps[mid]! < t) lo = mid + 1;
+      else hi = mid;
+    }
+    this.i = lo;
+    return lo < this.to;
   }
 
   timestampMs(): number {
