@@ -646,6 +646,33 @@ export function describeStorageConformance(
           assertSeries(query(st, ALL_MINT, ALL_MAXT), expected);
         });
       });
+      it('many small commits, and commits in flight at the same time', async (h) => {
+        const series = [0, 1, 2].map((i) => L('__name__', 'small', 'i', String(i)));
+        const expected: CollectedSeries[] = series.map((labels) => ({ labels, samples: [] }));
+        for (let k = 0; k < 150; k++) {
+          const app = h.storage.appender();
+          const i = k % 3;
+          app.append(0, series[i]!, k * 1000, k);
+          expected[i]!.samples.push(s(k * 1000, k));
+          await app.commit();
+        }
+        // Twenty appenders committed without waiting for each other.
+        const commits: Promise<void>[] = [];
+        const concurrent: CollectedSeries[] = [];
+        for (let j = 0; j < 20; j++) {
+          const labels = L('__name__', 'concurrent', 'j', String(j).padStart(2, '0'));
+          const app = h.storage.appender();
+          const samples = [s(1, j), s(2, j + 0.5)];
+          appendAll(app, labels, samples);
+          concurrent.push({ labels, samples });
+          commits.push(app.commit());
+        }
+        await Promise.all(commits);
+        await h.checkSurvives((st) => {
+          assertSeries(query(st, ALL_MINT, ALL_MAXT), [...concurrent, ...expected]);
+        });
+      });
+
       it('the newest sample is the newest of committed data and the batch', async (h) => {
         const x = L('__name__', 'm', 'series', 'x');
         await commitSeries(h.storage, [{ labels: x, samples: [s(1, 1)] }]);
