@@ -209,47 +209,28 @@ export class ScrapeManager {
           old!.loops.delete(target.key);
           continue;
         }
-        const handoverPromise = oldLoop !== undefined ? oldLoop.stop(false) : undefined;
-        if (oldLoop !== undefined) old!.loops.delete(target.key);
-        const loop = new ScrapeLoop(
-          target,
-          job.config,
-          job.configKey,
-          {
-            appendable: this.options.appendable,
-            client: job.client,
-            observer: this.metrics,
-            logger: this.options.logger,
-            offsetMs: scrapeOffsetMs(target, target.scrapeIntervalMs, this.seed),
-          },
-          undefined,
-        );
+        const loop = new ScrapeLoop(target, job.config, job.configKey, {
+          appendable: this.options.appendable,
+          client: job.client,
+          observer: this.metrics,
+          logger: this.options.logger,
+          offsetMs: scrapeOffsetMs(target, target.scrapeIntervalMs, this.seed),
+        });
         job.loops.set(target.key, loop);
-        if (handoverPromise !== undefined) {
-          // Carry the old loop's series over, then start.
-          const replacement = handoverPromise.then((handover) => {
-            const successor = new ScrapeLoop(
-              target,
-              job.config,
-              job.configKey,
-              {
-                appendable: this.options.appendable,
-                client: job.client,
-                observer: this.metrics,
-                logger: this.options.logger,
-                offsetMs: scrapeOffsetMs(target, target.scrapeIntervalMs, this.seed),
-              },
-              handover,
-            );
-            if (job.loops.get(target.key) === loop && !this.stopped) {
-              job.loops.set(target.key, successor);
-              successor.start();
-            }
-          });
-          stopping.push(replacement);
-        } else {
+        if (oldLoop === undefined) {
           loop.start();
+          continue;
         }
+        // The job changed: the old loop stops without staleness markers and
+        // hands its series over, so that the new one marks what disappears.
+        old!.loops.delete(target.key);
+        stopping.push(
+          oldLoop.stop(false).then((handover) => {
+            if (this.stopped || job.loops.get(target.key) !== loop) return;
+            loop.adopt(handover);
+            loop.start();
+          }),
+        );
       }
     }
     for (const [name, old] of this.jobs) {

@@ -69,6 +69,10 @@ export interface ScrapeLoopDeps {
 export interface ScrapeLoopHandover {
   readonly previous: readonly SeriesState[];
   readonly lastTickMs: number;
+  readonly reportWritten: boolean;
+  readonly health: TargetHealthState;
+  readonly lastError: string;
+  readonly lastScrapeDurationSeconds: number;
 }
 
 /** @internal One stored series the loop appends to. */
@@ -189,13 +193,7 @@ export class ScrapeLoop {
   private abort: AbortController | undefined;
   private stopped = false;
 
-  constructor(
-    target: Target,
-    config: ScrapeConfig,
-    configKey: string,
-    deps: ScrapeLoopDeps,
-    handover?: ScrapeLoopHandover,
-  ) {
+  constructor(target: Target, config: ScrapeConfig, configKey: string, deps: ScrapeLoopDeps) {
     this.target = target;
     this.config = config;
     this.configKey = configKey;
@@ -205,12 +203,21 @@ export class ScrapeLoop {
       lb.set('__name__', name);
       return lb.labels();
     });
-    if (handover !== undefined) {
-      this.previous = [...handover.previous];
-      for (const s of this.previous) this.states.set(labelsKey(s.labels), s);
-      this.lastTickMs = handover.lastTickMs;
-      this.reportWritten = handover.lastTickMs > 0;
-    }
+  }
+
+  /**
+   * Takes over the series and health of the loop this one replaces (same
+   * target, changed job config). Call before {@link start}.
+   */
+  adopt(handover: ScrapeLoopHandover): void {
+    this.previous = [...handover.previous];
+    for (const s of this.previous) this.states.set(labelsKey(s.labels), s);
+    this.lastTickMs = handover.lastTickMs;
+    this.lastScrapeMs = handover.lastTickMs;
+    this.reportWritten = handover.reportWritten;
+    this.health = handover.health;
+    this.lastError = handover.lastError;
+    this.lastScrapeDurationSeconds = handover.lastScrapeDurationSeconds;
   }
 
   /** Starts scraping at the target's next scheduled time. */
@@ -253,7 +260,14 @@ export class ScrapeLoop {
     this.timer = undefined;
     this.abort?.abort(new StoppedError('stopped'));
     if (this.running !== undefined) await this.running;
-    const handover = { previous: this.previous, lastTickMs: this.lastTickMs };
+    const handover: ScrapeLoopHandover = {
+      previous: this.previous,
+      lastTickMs: this.lastTickMs,
+      reportWritten: this.reportWritten,
+      health: this.health,
+      lastError: this.lastError,
+      lastScrapeDurationSeconds: this.lastScrapeDurationSeconds,
+    };
     if (stale && (this.previous.length > 0 || this.reportWritten)) {
       const t = Math.max(Date.now(), this.lastTickMs + 1);
       const counts = newCounts();
