@@ -86,7 +86,7 @@ describe('ScrapeManager', () => {
     const { storage, manager, apply } = setup([job(target)]);
     await apply();
     const up = await scrapes(storage, 3);
-    await manager.stop();
+    await manager.stop({ writeStalenessMarkers: true });
     const all = dump(storage);
     const base = { job: 'app', instance: target.address, env: 'test' };
     const req = all.get(
@@ -210,6 +210,13 @@ describe('ScrapeManager', () => {
       all.has('jobs_total{env="test",instance="x",job="batch"}'),
       [...all.keys()].join('\n'),
     );
+    // A plain stop is a shutdown: like Prometheus, no staleness markers.
+    for (const [id, series] of all)
+      assert.equal(
+        series.samples.some((x) => x.stale),
+        false,
+        id,
+      );
   });
 
   test('a series that disappears gets a staleness marker at the next scrape; a failing target gets up=0 and markers for all', async () => {
@@ -302,6 +309,24 @@ describe('ScrapeManager', () => {
     assert.ok(written < 50_000_000, 'the server was cut off');
   });
 
+  test('body_size_limit counts decompressed bytes (a gzip bomb fails)', async () => {
+    // Comment lines: cheap to parse, so the limit, not the timeout, ends the scrape.
+    const bomb = gzipSync(Buffer.from(('# ' + 'x'.repeat(1022) + '\n').repeat(16 * 1024)));
+    assert.ok(bomb.length < 100 * 1024);
+    const target = await startTarget((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-encoding': 'gzip' });
+      res.end(bomb);
+    });
+    const { storage, manager, apply } = setup([job(target, { body_size_limit: '1MB' })]);
+    await apply();
+    await scrapes(storage, 1);
+    const t = manager.targets()[0]!;
+    await manager.stop();
+    assert.equal(t.health, 'down');
+    assert.match(t.lastError, /body size limit exceeded.*1048576 bytes/);
+    assert.equal(seriesNamed(dump(storage), 'a').length, 0);
+  });
+
   test('a slow target times out; garbage fails with a parse error', async () => {
     const slow = await startTarget((_req, res) => {
       setTimeout(() => {
@@ -366,7 +391,7 @@ describe('ScrapeManager', () => {
     const { storage, manager, apply } = setup([job(target)]);
     await apply();
     await scrapes(storage, 1);
-    await manager.stop();
+    await manager.stop({ writeStalenessMarkers: true });
     const all = dump(storage);
     const orders = all.get(
       `orders_total{env="test",instance="${target.address}",job="app",kind="a"}`,

@@ -297,16 +297,20 @@ export class ScrapeManager {
   }
 
   /**
-   * Stops every loop, writing staleness markers for all scraped series (as
-   * Prometheus does at shutdown of a target), and closes connections.
-   * Idempotent.
+   * Stops every loop and closes connections. Idempotent.
+   *
+   * Like Prometheus at shutdown, this writes no staleness markers by
+   * default: a restarted server continues the series where they were. Pass
+   * `writeStalenessMarkers: true` to end every series now (targets removed
+   * by {@link applyConfig} always get their markers).
    */
-  async stop(): Promise<void> {
+  async stop(options: { readonly writeStalenessMarkers?: boolean } = {}): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    const stale = options.writeStalenessMarkers ?? false;
     const stopping: Promise<unknown>[] = [];
     for (const job of this.jobs.values()) {
-      for (const loop of job.loops.values()) stopping.push(loop.stop(true));
+      for (const loop of job.loops.values()) stopping.push(loop.stop(stale));
     }
     await Promise.all(stopping);
     for (const job of this.jobs.values()) job.client.close();

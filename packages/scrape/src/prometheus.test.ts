@@ -171,10 +171,29 @@ describe('cross-check with a real Prometheus', () => {
     const theirSeries = ((await res.json()) as { data: Record<string, string>[] }).data
       .map((s) => JSON.stringify(sortRecord(s)))
       .sort();
+    const myStored = dump(storage);
     await manager.stop();
-    const mySeries = [...dump(storage).values()]
-      .map((s) => JSON.stringify(sortRecord(s.labels)))
-      .sort();
+    // The synthetic counts agree too.
+    for (const name of ['scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'up']) {
+      const q = await fetch(
+        `${prometheus!.url}/api/v1/query?query=${encodeURIComponent(`${name}{job="xcheck"}`)}`,
+      );
+      const result = (
+        (await q.json()) as {
+          data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+        }
+      ).data.result;
+      assert.equal(result.length, 2, 'two xcheck targets survive relabelling');
+      for (const r of result) {
+        const key = JSON.stringify(sortRecord(r.metric));
+        const mine = [...myStored.values()].find(
+          (s) => JSON.stringify(sortRecord(s.labels)) === key,
+        );
+        assert.ok(mine, key);
+        assert.equal(mine.samples.at(-1)!.v, Number(r.value[1]), key);
+      }
+    }
+    const mySeries = [...myStored.values()].map((s) => JSON.stringify(sortRecord(s.labels))).sort();
     assert.deepEqual(mySeries, theirSeries);
     assert.ok(theirSeries.some((s) => s.includes('"exported_exported_job":"x"')));
     assert.ok(theirSeries.some((s) => s.includes('"v_swapped":"World HeLLo"')));

@@ -626,9 +626,14 @@ export class ScrapeLoop {
         );
       }
       const v = lb.get(n);
-      if (c.labelValueLengthLimit > 0 && v.length > c.labelValueLengthLimit) {
+      // Bytes, as Go's len(): a value only exceeds in bytes if it may in UTF-16 units * 3.
+      const bytes =
+        c.labelValueLengthLimit > 0 && v.length * 3 > c.labelValueLengthLimit
+          ? Buffer.byteLength(v, 'utf8')
+          : v.length;
+      if (c.labelValueLengthLimit > 0 && bytes > c.labelValueLengthLimit) {
         fail(
-          `label_value_length_limit exceeded (metric: ${short}, label name: ${n.slice(0, 50)}, value: ${JSON.stringify(v.slice(0, 50))}, length: ${v.length}, limit: ${c.labelValueLengthLimit})`,
+          `label_value_length_limit exceeded (metric: ${short}, label name: ${n.slice(0, 50)}, value: ${JSON.stringify(v.slice(0, 50))}, length: ${bytes}, limit: ${c.labelValueLengthLimit})`,
         );
       }
     }
