@@ -231,6 +231,43 @@ describe('scrape loop details', () => {
     await manager.stop();
   });
 
+  test('bad bodies fail as a whole: nothing of a partly valid exposition is stored', async () => {
+    const partly = await startTarget(serve('ok 1\nalso_ok{a="b"} 2\nbroken{a="b" 3\n'));
+    const badGzip = await startTarget((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-encoding': 'gzip' });
+      res.end('definitely not gzip');
+    });
+    const badUtf8 = await startTarget((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(
+        Buffer.concat([Buffer.from('v{a="'), Buffer.from([0xff, 0xfe]), Buffer.from('"} 1\n')]),
+      );
+    });
+    const registry = new Registry();
+    const { all, manager } = await run(
+      [
+        job(partly.address, { job_name: 'partly' }),
+        job(badGzip.address, { job_name: 'gzip' }),
+        job(badUtf8.address, { job_name: 'utf8' }),
+      ],
+      1,
+      registry,
+    );
+    const byJob = new Map(manager.targets().map((t) => [t.job, t]));
+    const text = await registry.metrics();
+    await manager.stop();
+    assert.match(byJob.get('partly')!.lastError, /line 3/);
+    assert.match(
+      byJob.get('gzip')!.lastError,
+      /reading the response failed: incorrect header check/,
+    );
+    assert.match(byJob.get('utf8')!.lastError, /UTF-8/);
+    assert.equal(seriesNamed(all, 'ok').length, 0);
+    assert.equal(seriesNamed(all, 'also_ok').length, 0);
+    assert.match(text, /vigil_scrape_failures_total\{job="partly",reason="parse"\} [1-9]/);
+    assert.match(text, /vigil_scrape_failures_total\{job="gzip",reason="decompression"\} [1-9]/);
+  });
+
   test('le and quantile values are written as Prometheus 3 stores them', () => {
     const cases: [string, string][] = [
       ['1', '1.0'],
