@@ -14,10 +14,6 @@ export type {
 export { applyWriteRequest, prepareSeries } from './remote-write/handler.js';
 export type { RemoteWriteOutcome } from './remote-write/handler.js';
 export { RemoteWriteMetrics } from './remote-write/metrics.js';
-export {
-  createServerApp,
-  DEFAULT_SERVER_LIMITS,
-  REMOTE_WRITE_PATH,
-} from './http/app.js';
+export { createServerApp, DEFAULT_SERVER_LIMITS, REMOTE_WRITE_PATH } from './http/app.js';
 export type { ServerAppOptions, ServerLimits } from './http/app.js';
 export { httpStatusFor, reasonFor } from './http/status.js';

@@ -167,7 +167,10 @@ export function createServerApp(options: ServerAppOptions): FastifyInstance {
     if (status >= 500) logger?.error({ err, status }, `${what} failed.`);
     else logger?.debug({ err, status }, `${what} refused.`);
     if (status === 413) void reply.header('connection', 'close');
-    return reply.code(status).type('text/plain; charset=utf-8').send(message + '\n');
+    return reply
+      .code(status)
+      .type('text/plain; charset=utf-8')
+      .send(message + '\n');
   };
 
   if (options.remoteWrite !== false) {

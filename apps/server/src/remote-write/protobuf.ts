@@ -132,15 +132,15 @@ class Reader {
     invalid('a varint is longer than 10 bytes', start);
   }
 
-  /** An int64 varint as a number; refuses values outside ±2^53. */
+  /** An int64 varint as a number; refuses values that are not safe integers (|v| >= 2^53). */
   int64(): number {
     const start = this.pos;
     this.varint64();
-    const hiSigned = this.hi | 0;
-    if (hiSigned >= 0x200000 || hiSigned < -0x200000) {
+    const value = (this.hi | 0) * 4294967296 + this.lo;
+    if (!Number.isSafeInteger(value)) {
       invalid('an int64 is outside ±2^53 (timestamps are milliseconds)', start);
     }
-    return hiSigned * 4294967296 + this.lo;
+    return value;
   }
 
   /** Length of a length-delimited field, checked against the message end. */
@@ -149,6 +149,12 @@ class Reader {
     const len = this.varint32();
     if (len > this.end - this.pos) invalid('a length runs past the end of its message', start);
     return len;
+  }
+
+  /** Reads a length and returns the position just past that many bytes. */
+  skipLength(): number {
+    const len = this.length();
+    return this.pos + len;
   }
 
   string(): string {
@@ -192,14 +198,17 @@ class Reader {
         this.pos += 8;
         return;
       case WIRE_LEN:
-        this.pos += this.length();
+        this.pos = this.skipLength();
         return;
       case WIRE_FIXED32:
         if (this.end - this.pos < 4) invalid('a fixed32 field is truncated', tagOffset);
         this.pos += 4;
         return;
       default:
-        invalid(`wire type ${wireType} is not supported (groups are not used by remote write)`, tagOffset);
+        invalid(
+          `wire type ${wireType} is not supported (groups are not used by remote write)`,
+          tagOffset,
+        );
     }
   }
 }
@@ -291,7 +300,12 @@ interface Counts {
   histograms: number;
 }
 
-function readTimeSeries(r: Reader, end: number, cols: SampleColumns, counts: Counts): DecodedSeries {
+function readTimeSeries(
+  r: Reader,
+  end: number,
+  cols: SampleColumns,
+  counts: Counts,
+): DecodedSeries {
   const sub = new Reader(r.buf, r.pos, end);
   const labels: string[] = [];
   const start = cols.count;
@@ -311,11 +325,11 @@ function readTimeSeries(r: Reader, end: number, cols: SampleColumns, counts: Cou
       readSample(sub, sub.pos + len, cols);
     } else if (field === 3) {
       expectWire(wire, WIRE_LEN, 'TimeSeries.exemplars', tagOffset);
-      sub.pos += sub.length();
+      sub.pos = sub.skipLength();
       counts.exemplars++;
     } else if (field === 4) {
       expectWire(wire, WIRE_LEN, 'TimeSeries.histograms', tagOffset);
-      sub.pos += sub.length();
+      sub.pos = sub.skipLength();
       counts.histograms++;
     } else sub.skip(wire, tagOffset);
   }
@@ -351,7 +365,7 @@ export function decodeWriteRequest(body: Uint8Array): DecodedWriteRequest {
       series.push(readTimeSeries(r, r.pos + len, cols, counts));
     } else if (field === 3) {
       expectWire(wire, WIRE_LEN, 'WriteRequest.metadata', tagOffset);
-      r.pos += r.length();
+      r.pos = r.skipLength();
       metadataCount++;
     } else r.skip(wire, tagOffset);
   }
@@ -444,7 +458,13 @@ export function encodeWriteRequest(series: readonly SeriesToEncode[]): Uint8Arra
     for (let i = 0; i < s.labels.length; i += 2) {
       const name = utf8Encoder.encode(s.labels[i]);
       const value = utf8Encoder.encode(s.labels[i + 1]);
-      const len = 1 + sizeOfVarint32(name.length) + name.length + 1 + sizeOfVarint32(value.length) + value.length;
+      const len =
+        1 +
+        sizeOfVarint32(name.length) +
+        name.length +
+        1 +
+        sizeOfVarint32(value.length) +
+        value.length;
       scratch.varint32((1 << 3) | WIRE_LEN);
       scratch.varint32(len);
       scratch.varint32((1 << 3) | WIRE_LEN);

@@ -34,7 +34,10 @@ test('decodes hand-made blocks: literal, 1-byte-offset copy, overlapping copy, 4
     new TextEncoder().encode('ababab'),
   );
   // "a" then a copy-2 of length 9 at offset 1 (overlapping run): ten "a".
-  assert.deepEqual(snappyDecompress(bytes(10, 0, 97, (8 << 2) | 2, 1, 0), MB), new Uint8Array(10).fill(97));
+  assert.deepEqual(
+    snappyDecompress(bytes(10, 0, 97, (8 << 2) | 2, 1, 0), MB),
+    new Uint8Array(10).fill(97),
+  );
   // copy-4 with offset 3.
   assert.deepEqual(
     snappyDecompress(bytes(6, 2 << 2, 1, 2, 3, (2 << 2) | 3, 3, 0, 0, 0), MB),
@@ -58,7 +61,8 @@ test('round trips through the compressor, and compresses repetitive data', () =>
     randomBytes(rand, 200_000, 4),
     new TextEncoder().encode('up{job="node",instance="a:9100"} 1\n'.repeat(5000)),
   ];
-  for (let i = 0; i < 50; i++) cases.push(randomBytes(rand, Math.floor(rand() * 3000), 1 + Math.floor(rand() * 255)));
+  for (let i = 0; i < 50; i++)
+    cases.push(randomBytes(rand, Math.floor(rand() * 3000), 1 + Math.floor(rand() * 255)));
   for (const input of cases) {
     const packed = snappyCompress(input);
     assert.deepEqual(snappyDecompress(packed, input.length), input);
@@ -88,7 +92,11 @@ test('refuses each kind of malformed block with a reason', () => {
   assertCode(() => snappyDecompress(bytes(0x80, 0x80), MB), invalid, /truncated/);
   assertCode(() => snappyDecompress(bytes(0xff, 0xff, 0xff, 0xff, 0x1f), MB), invalid, /32 bits/);
   // Literal longer than the input.
-  assertCode(() => snappyDecompress(bytes(5, 4 << 2, 1, 2), MB), invalid, /past the end of the input/);
+  assertCode(
+    () => snappyDecompress(bytes(5, 4 << 2, 1, 2), MB),
+    invalid,
+    /past the end of the input/,
+  );
   // Literal longer than announced.
   assertCode(() => snappyDecompress(bytes(1, 1 << 2, 1, 2), MB), invalid, /announced length/);
   // Literal length extension truncated.
@@ -96,21 +104,39 @@ test('refuses each kind of malformed block with a reason', () => {
   // Copy with offset 0.
   assertCode(() => snappyDecompress(bytes(5, 0, 1, (0 << 2) | 1, 0), MB), invalid, /offset 0/);
   // Copy reaching before the start of the output.
-  assertCode(() => snappyDecompress(bytes(5, 0, 1, (0 << 2) | 1, 2), MB), invalid, /offset 2 with 1 bytes/);
-  assertCode(() => snappyDecompress(bytes(5, (0 << 2) | 2, 1, 0), MB), invalid, /offset 1 with 0 bytes/);
+  assertCode(
+    () => snappyDecompress(bytes(5, 0, 1, (0 << 2) | 1, 2), MB),
+    invalid,
+    /offset 2 with 1 bytes/,
+  );
+  assertCode(
+    () => snappyDecompress(bytes(5, (0 << 2) | 2, 1, 0), MB),
+    invalid,
+    /offset 1 with 0 bytes/,
+  );
   // Copy longer than announced.
-  assertCode(() => snappyDecompress(bytes(3, 0, 1, (7 << 2) | 2, 1, 0), MB), invalid, /announced length/);
+  assertCode(
+    () => snappyDecompress(bytes(3, 0, 1, (7 << 2) | 2, 1, 0), MB),
+    invalid,
+    /announced length/,
+  );
   // Truncated copies.
   assertCode(() => snappyDecompress(bytes(5, 0, 1, 1), MB), invalid, /truncated/);
   assertCode(() => snappyDecompress(bytes(5, 0, 1, 2, 1), MB), invalid, /truncated/);
   assertCode(() => snappyDecompress(bytes(5, 0, 1, 3, 1, 0, 0), MB), invalid, /truncated/);
   // Shorter than announced.
-  assertCode(() => snappyDecompress(bytes(4, 1 << 2, 1, 2), MB), invalid, /decodes to 2 bytes but announces 4/);
+  assertCode(
+    () => snappyDecompress(bytes(4, 1 << 2, 1, 2), MB),
+    invalid,
+    /decodes to 2 bytes but announces 4/,
+  );
 });
 
 test('seeded fuzz: corrupt and random blocks end in a result or a coded error, quickly', () => {
   const rand = seededRandom(0x5eed);
-  const text = new TextEncoder().encode('http_requests_total{method="GET",code="200"} 1027 1395066363000\n'.repeat(40));
+  const text = new TextEncoder().encode(
+    'http_requests_total{method="GET",code="200"} 1027 1395066363000\n'.repeat(40),
+  );
   const valid = snappyCompress(text);
   let results = 0;
   let errors = 0;
@@ -121,7 +147,8 @@ test('seeded fuzz: corrupt and random blocks end in a result or a coded error, q
     if (mode === 0) {
       input = valid.slice();
       const flips = 1 + Math.floor(rand() * 4);
-      for (let k = 0; k < flips; k++) input[Math.floor(rand() * input.length)] = Math.floor(rand() * 256);
+      for (let k = 0; k < flips; k++)
+        input[Math.floor(rand() * input.length)] = Math.floor(rand() * 256);
     } else if (mode === 1) {
       input = valid.slice(0, Math.floor(rand() * valid.length));
     } else {
@@ -134,7 +161,8 @@ test('seeded fuzz: corrupt and random blocks end in a result or a coded error, q
     } catch (err) {
       assert.ok(isVigilError(err), `non-coded error: ${String(err)}`);
       assert.ok(
-        err.code === ErrorCodes.REMOTE_WRITE_INVALID || err.code === ErrorCodes.REMOTE_WRITE_BODY_LIMIT,
+        err.code === ErrorCodes.REMOTE_WRITE_INVALID ||
+          err.code === ErrorCodes.REMOTE_WRITE_BODY_LIMIT,
         err.code,
       );
       errors++;

@@ -35,7 +35,10 @@ function invalid(why: string, details?: Record<string, unknown>): never {
  * @throws VigilError `REMOTE_WRITE_INVALID` when the varint is truncated or
  *   longer than 32 bits.
  */
-export function snappyUncompressedLength(input: Uint8Array): { lengthBytes: number; start: number } {
+export function snappyUncompressedLength(input: Uint8Array): {
+  lengthBytes: number;
+  start: number;
+} {
   let result = 0;
   let shift = 0;
   for (let i = 0; i < 5; i++) {
