@@ -70,6 +70,12 @@ function invalid(why: string, offset: number): never {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** Longest string interned by the decoder, and how many are kept (the cache is cleared when full). */
+const MAX_INTERNED_LENGTH = 128;
+const MAX_INTERNED = 65_536;
+/** Hash of an ASCII string's bytes -> the string (checked byte for byte on use). */
+const interned = new Map<number, string>();
+
 /** A cursor over one protobuf message (a subrange of the buffer). */
 class Reader {
   pos: number;
@@ -78,7 +84,7 @@ class Reader {
   lo = 0;
 
   constructor(
-    readonly buf: Uint8Array,
+    readonly buf: Buffer,
     start: number,
     readonly end: number,
   ) {
@@ -160,20 +166,39 @@ class Reader {
   string(): string {
     const len = this.length();
     const start = this.pos;
-    this.pos += len;
+    const end = start + len;
+    this.pos = end;
     const buf = this.buf;
-    if (len <= 64) {
+    if (len <= MAX_INTERNED_LENGTH) {
+      // ASCII strings (nearly all label names and values) are interned: the
+      // same label text repeats across series and requests, and allocating
+      // it again is the decoder's largest cost.
+      let h = 0x811c9dc5 ^ len;
       let ascii = true;
-      for (let i = start; i < start + len; i++) {
-        if (buf[i]! >= 0x80) {
+      for (let i = start; i < end; i++) {
+        const b = buf[i]!;
+        if (b >= 0x80) {
           ascii = false;
           break;
         }
+        h = Math.imul(h ^ b, 0x01000193);
       }
       if (ascii) {
-        let s = '';
-        for (let i = start; i < start + len; i++) s += String.fromCharCode(buf[i]!);
-        return s;
+        const cached = interned.get(h);
+        if (cached !== undefined && cached.length === len) {
+          let same = true;
+          for (let i = 0; i < len; i++) {
+            if (cached.charCodeAt(i) !== buf[start + i]) {
+              same = false;
+              break;
+            }
+          }
+          if (same) return cached;
+        }
+        const text = buf.toString('latin1', start, end);
+        if (interned.size >= MAX_INTERNED) interned.clear();
+        interned.set(h, text);
+        return text;
       }
     }
     try {
@@ -348,7 +373,7 @@ function readTimeSeries(
  * Pure and synchronous.
  */
 export function decodeWriteRequest(body: Uint8Array): DecodedWriteRequest {
-  const r = new Reader(body, 0, body.length);
+  const r = new Reader(Buffer.from(body.buffer, body.byteOffset, body.byteLength), 0, body.length);
   const cols = new SampleColumns();
   const series: DecodedSeries[] = [];
   const counts: Counts = { exemplars: 0, histograms: 0 };

@@ -97,9 +97,14 @@ export function snappyDecompress(input: Uint8Array, maxBytes: number): Uint8Arra
       if (len > lengthBytes - op) {
         invalid('a literal runs past the announced length', { offset: ip, lengthBytes });
       }
-      out.set(input.subarray(ip, ip + len), op);
-      ip += len;
-      op += len;
+      if (len > 32) {
+        out.set(input.subarray(ip, ip + len), op);
+        op += len;
+        ip += len;
+      } else {
+        const end = ip + len;
+        while (ip < end) out[op++] = input[ip++]!;
+      }
       continue;
     }
     let len: number;
@@ -128,11 +133,11 @@ export function snappyDecompress(input: Uint8Array, maxBytes: number): Uint8Arra
       invalid('a copy runs past the announced length', { offset: ip, lengthBytes });
     }
     let from = op - offset;
-    if (offset >= len) {
+    if (len > 32 && offset >= len) {
       out.copyWithin(op, from, from + len);
       op += len;
     } else {
-      // Overlapping copy: repeats the last `offset` bytes.
+      // Short or overlapping copy (an overlap repeats the last `offset` bytes).
       const end = op + len;
       while (op < end) out[op++] = out[from++]!;
     }
