@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ErrorCodes, isVigilError } from '@vigil/model';
 import {
   DEFAULT_LISTEN,
@@ -186,5 +187,19 @@ test('loadConfig names the file, and refuses a missing one', (t) => {
     (err: unknown) =>
       isVigilError(err, ErrorCodes.CONFIG_INVALID) &&
       /missing\.yml: cannot read the configuration file \(ENOENT\)/.test(err.message),
+  );
+});
+
+test('the example configuration is valid', () => {
+  const file = fileURLToPath(new URL('../vigil.example.yml', import.meta.url));
+  const c = loadConfig(file);
+  assert.equal(c.global.scrapeIntervalMs, 15_000);
+  assert.equal(c.server.listen, DEFAULT_LISTEN);
+  assert.equal(c.storage.retentionMs, DEFAULT_RETENTION_MS);
+  assert.equal(c.remoteWriteReceiver.maxBodyBytes, DEFAULT_REMOTE_WRITE_MAX_BODY_BYTES);
+  assert.equal(c.remoteWriteReceiver.maxDecodedBytes, DEFAULT_REMOTE_WRITE_MAX_DECODED_BYTES);
+  assert.deepEqual(
+    c.scrapeConfigs.map((j) => j.jobName),
+    ['vigil'],
   );
 });
