@@ -85,6 +85,13 @@ test('vigil server with a bad config exits non-zero naming the file and the path
   r = vigil(['server', '--config', file, '--listen', 'nowhere']);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /--listen: server\.listen: invalid address "nowhere"/);
+  r = spawnSync(process.execPath, [CLI, 'server', '--config', file], {
+    encoding: 'utf8',
+    env: { ...process.env, VIGIL_LISTEN: 'elsewhere' },
+    timeout: 20_000,
+  });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /VIGIL_LISTEN: server\.listen: invalid address "elsewhere"/);
 });
 
 test(

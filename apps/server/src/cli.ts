@@ -112,7 +112,9 @@ function resolveConfig(values: {
   const env = process.env;
   const overrides: ConfigOverrides = {
     storagePath: values['storage.path'] ?? env.VIGIL_STORAGE_PATH,
+    storagePathFrom: values['storage.path'] !== undefined ? '--storage.path' : 'VIGIL_STORAGE_PATH',
     listen: values.listen ?? env.VIGIL_LISTEN,
+    listenFrom: values.listen !== undefined ? '--listen' : 'VIGIL_LISTEN',
   };
   const explicit = values.config ?? env.VIGIL_CONFIG;
   if (explicit !== undefined) return loadConfig(explicit, overrides);

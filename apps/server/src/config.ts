@@ -83,6 +83,9 @@ export interface VigilConfig {
 export interface ConfigOverrides {
   readonly storagePath?: string | undefined;
   readonly listen?: string | undefined;
+  /** Where the overrides came from, for messages (default `"--listen"` / `"--storage.path"`). */
+  readonly listenFrom?: string | undefined;
+  readonly storagePathFrom?: string | undefined;
 }
 
 const durationString = (what: string) =>
@@ -242,14 +245,20 @@ export function parseConfig(
   const address = parseListen(listen);
   if (address === undefined) {
     throw configError(
-      overrides.listen !== undefined ? '--listen' : source,
+      overrides.listen !== undefined ? (overrides.listenFrom ?? '--listen') : source,
       'server.listen',
       `invalid address ${JSON.stringify(listen)}: expected host:port, such as "127.0.0.1:9090"`,
     );
   }
   const storagePath = overrides.storagePath ?? f.storage?.path ?? DEFAULT_STORAGE_PATH;
   if (storagePath === '')
-    throw configError('--storage.path', 'storage.path', 'expected a directory path');
+    throw configError(
+      overrides.storagePath !== undefined
+        ? (overrides.storagePathFrom ?? '--storage.path')
+        : source,
+      'storage.path',
+      'expected a directory path',
+    );
   const rw = f.remote_write_receiver ?? {};
   return {
     source,
