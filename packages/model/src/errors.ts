@@ -65,6 +65,7 @@ export const ErrorCodes = {
   // Remote write (server)
   REMOTE_WRITE_INVALID: 'REMOTE_WRITE_INVALID',
   REMOTE_WRITE_BODY_LIMIT: 'REMOTE_WRITE_BODY_LIMIT',
+  REMOTE_WRITE_UNSUPPORTED: 'REMOTE_WRITE_UNSUPPORTED',
   // Durations and times (model)
   DURATION_INVALID: 'DURATION_INVALID',
   // Configuration (all)

@@ -1,1 +1,15 @@
-export const TSDB_PLACEHOLDER = true;
+export { openTsdb, Tsdb, COMPACTED_CHUNK_MAX_SAMPLES, COMPACTED_CHUNK_MAX_BYTES } from './tsdb.js';
+export type { TsdbOptions, TsdbStats, TsdbLogger } from './tsdb.js';
+export { TsdbMetricNames } from './metrics.js';
+export { TSDB_FILE_NAME, TSDB_FORMAT_VERSION } from './schema.js';
+export type { SynchronousMode } from './schema.js';
+export {
+  XOR_CHUNK_ENCODING,
+  XOR_CHUNK_HEADER_BYTES,
+  XOR_CHUNK_MAX_SAMPLES,
+  XOR_CHUNK_TARGET_SAMPLES,
+  XorChunkEncoder,
+  XorChunkIterator,
+  decodeXorChunk,
+  xorChunkSampleCount,
+} from './chunkenc/index.js';

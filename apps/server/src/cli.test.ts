@@ -1,0 +1,226 @@
+/**
+ * The `vigil` command as a real child process: help, check config, bad
+ * config, and a whole server run (scrape a loopback target, accept remote
+ * write, SIGTERM, then read the store it left behind).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { STALE_NAN, isStaleNaN, newLabelMatcher } from '@vigil/model';
+import { labelsToRecord } from '@vigil/storage';
+import { openTsdb } from '@vigil/tsdb';
+import { close, freePort, listen, waitFor } from '@vigil/testing';
+import { encodeWriteRequest } from './remote-write/protobuf.js';
+import { snappyCompress } from './remote-write/snappy.js';
+
+const CLI = fileURLToPath(new URL('./cli.js', import.meta.url));
+
+function vigil(args: string[], cwd?: string) {
+  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd, timeout: 20_000 });
+}
+
+function tempDir(t: { after: (fn: () => void) => void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-cli-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test('help, version and usage errors', () => {
+  let r = vigil(['--help']);
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /Usage: vigil <command>/);
+  assert.match(r.stdout, /check config FILE/);
+  r = vigil(['server', '--help']);
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /--storage\.path DIR/);
+  r = vigil(['--version']);
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /^vigil \d+\.\d+\.\d+/);
+  r = vigil(['frobnicate']);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /unknown command "frobnicate"/);
+  r = vigil(['server', '--bogus']);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--bogus/);
+  r = vigil([]);
+  assert.equal(r.status, 2);
+});
+
+test('vigil check config: success and failure with the path', (t) => {
+  const dir = tempDir(t);
+  const good = join(dir, 'good.yml');
+  const bad = join(dir, 'bad.yml');
+  writeFileSync(
+    good,
+    'scrape_configs:\n  - job_name: a\n    static_configs: [{ targets: ["127.0.0.1:1"] }]\n',
+  );
+  writeFileSync(bad, 'storage:\n  retention:\n    time: soon\n');
+  let r = vigil(['check', 'config', good]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /SUCCESS: 1 scrape config/);
+  r = vigil(['check', 'config', good, bad]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /bad\.yml: storage\.retention\.time: invalid retention time "soon"/);
+  r = vigil(['check', 'config']);
+  assert.equal(r.status, 2);
+});
+
+test('vigil server with a bad config exits non-zero naming the file and the path', (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'vigil.yml');
+  writeFileSync(file, 'scrape_configs:\n  - job_name: a\n    scrape_interval: often\n');
+  let r = vigil(['server', '--config', file]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /vigil\.yml/);
+  assert.match(r.stderr, /scrape_configs\[0\]\.scrape_interval/);
+  r = vigil(['server', '--config', join(dir, 'absent.yml')]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /absent\.yml: cannot read/);
+  writeFileSync(file, '');
+  r = vigil(['server', '--config', file, '--listen', 'nowhere']);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--listen: server\.listen: invalid address "nowhere"/);
+  r = spawnSync(process.execPath, [CLI, 'server', '--config', file], {
+    encoding: 'utf8',
+    env: { ...process.env, VIGIL_LISTEN: 'elsewhere' },
+    timeout: 20_000,
+  });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /VIGIL_LISTEN: server\.listen: invalid address "elsewhere"/);
+});
+
+test(
+  'vigil server scrapes, accepts remote write, stops on SIGTERM, and the store keeps it all',
+  { timeout: 60_000 },
+  async (t) => {
+    const dir = tempDir(t);
+    let scrapes = 0;
+    const target = createServer((_req, res) => {
+      scrapes++;
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end('# TYPE cli_test_gauge gauge\ncli_test_gauge{a="b"} 7\n');
+    });
+    const targetPort = await listen(target);
+    t.after(() => close(target));
+    const port = await freePort();
+    const storagePath = join(dir, 'data');
+    const file = join(dir, 'vigil.yml');
+    writeFileSync(
+      file,
+      `global:
+  scrape_interval: 1s
+  scrape_timeout: 500ms
+storage:
+  path: ${join(dir, 'ignored')}
+scrape_configs:
+  - job_name: t
+    static_configs: [{ targets: ['127.0.0.1:${targetPort}'] }]
+`,
+    );
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'server',
+        '--config',
+        file,
+        '--storage.path',
+        storagePath,
+        '--listen',
+        `127.0.0.1:${port}`,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('exit', (code) => resolve(code)),
+    );
+    t.after(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    const url = `http://127.0.0.1:${port}`;
+    await waitFor(
+      'the server to be ready',
+      async () => ((await fetch(`${url}/-/ready`)).ok ? true : undefined),
+      20_000,
+    ).catch((err: unknown) => {
+      throw new Error(`${String(err)}\n${output}`);
+    });
+
+    const t0 = Date.now() - 10_000;
+    const res = await fetch(`${url}/api/v1/write`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy' },
+      body: snappyCompress(
+        encodeWriteRequest([
+          {
+            labels: ['__name__', 'pushed', 'via', 'rw'],
+            timestamps: [t0, t0 + 1000, t0 + 2000],
+            values: Float64Array.of(1, 2, STALE_NAN),
+          },
+        ]),
+      ),
+    });
+    assert.equal(res.status, 204, await res.text());
+
+    await waitFor('three scrapes of the target', () => (scrapes >= 3 ? true : undefined), 20_000);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    assert.match(metrics, /^vigil_remote_write_samples_total 3$/m);
+    assert.match(metrics, /^vigil_tsdb_samples_appended_total \d+/m);
+    assert.match(metrics, /^vigil_scrape_/m);
+    assert.match(metrics, /^process_cpu_seconds_total /m);
+
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, output);
+    assert.match(output, /Vigil server stopped/);
+
+    const db = openTsdb(storagePath, { maintenanceIntervalMs: 0 });
+    t.after(() => db.close());
+    const q = db.querier(0, Date.now() + 60_000);
+    const read = (name: string) => {
+      const set = q.select([newLabelMatcher('=', '__name__', name)]);
+      const out: Array<{
+        labels: Record<string, string>;
+        ts: number[];
+        values: Array<number | 'stale'>;
+      }> = [];
+      while (set.next()) {
+        const s = set.at();
+        const it = s.iterator();
+        const ts: number[] = [];
+        const values: Array<number | 'stale'> = [];
+        while (it.next()) {
+          ts.push(it.timestampMs());
+          values.push(isStaleNaN(it.value()) ? 'stale' : it.value());
+        }
+        out.push({ labels: labelsToRecord(s.labels), ts, values });
+      }
+      return out;
+    };
+    const instance = `127.0.0.1:${targetPort}`;
+    const up = read('up');
+    assert.equal(up.length, 1);
+    assert.deepEqual(up[0]!.labels, { __name__: 'up', instance, job: 't' });
+    assert.ok(up[0]!.values.length >= 3, `up has ${up[0]!.values.length} samples`);
+    assert.ok(up[0]!.values.slice(0, 3).every((v) => v === 1));
+    const gauge = read('cli_test_gauge');
+    assert.equal(gauge.length, 1);
+    assert.deepEqual(gauge[0]!.labels, { __name__: 'cli_test_gauge', a: 'b', instance, job: 't' });
+    assert.ok(gauge[0]!.values.slice(0, 3).every((v) => v === 7));
+    assert.deepEqual(read('pushed'), [
+      {
+        labels: { __name__: 'pushed', via: 'rw' },
+        ts: [t0, t0 + 1000, t0 + 2000],
+        values: [1, 2, 'stale'],
+      },
+    ]);
+    q.close();
+  },
+);

@@ -1,0 +1,233 @@
+#!/usr/bin/env node
+/**
+ * The `vigil` command.
+ *
+ * ```
+ * vigil server [--config vigil.yml] [--storage.path DIR] [--listen HOST:PORT] [--log.level LEVEL]
+ * vigil check config FILE
+ * vigil --help | --version
+ * ```
+ *
+ * Environment: `VIGIL_CONFIG`, `VIGIL_STORAGE_PATH`, `VIGIL_LISTEN` (flags
+ * win over them; they win over the file), `LOG_LEVEL`.
+ *
+ * Exit codes: 0 success (and clean shutdown on SIGINT/SIGTERM), 1 runtime
+ * failure, 2 usage error or invalid configuration.
+ *
+ * @module
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { isVigilError } from '@vigil/model';
+import { createLogger, flushLogger } from '@vigil/sdk';
+import type { Logger } from '@vigil/sdk';
+import { loadConfig, parseConfig } from './config.js';
+import type { ConfigOverrides, VigilConfig } from './config.js';
+import { startServer } from './server.js';
+
+const EXIT_FAILURE = 1;
+const EXIT_USAGE = 2;
+
+const MAIN_HELP = `Usage: vigil <command> [options]
+
+Commands:
+  server               Run the Vigil server: embedded store, scraper, remote-write receiver.
+  check config FILE    Validate a configuration file and exit.
+
+Options:
+  -h, --help           Show help (also: vigil <command> --help).
+  --version            Show the version.
+`;
+
+const SERVER_HELP = `Usage: vigil server [options]
+
+Runs the embedded time-series store, scrapes the configured targets into it,
+and serves /api/v1/write (Prometheus remote write 1.0), /metrics, /-/healthy
+and /-/ready. Stops cleanly on SIGINT or SIGTERM.
+
+Options:
+  --config FILE        Configuration file (env VIGIL_CONFIG; default vigil.yml,
+                       built-in defaults when that file does not exist).
+  --storage.path DIR   Store directory; overrides storage.path (env VIGIL_STORAGE_PATH).
+  --listen HOST:PORT   HTTP address; overrides server.listen (env VIGIL_LISTEN;
+                       default 127.0.0.1:9090).
+  --log.level LEVEL    trace, debug, info, warn, error or fatal (env LOG_LEVEL; default info).
+  -h, --help           Show this help.
+`;
+
+const CHECK_HELP = `Usage: vigil check config FILE...
+
+Validates configuration files: exit 0 when all are valid, 2 otherwise, with
+the file, the path in it and what was expected.
+`;
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function fail(message: string, code: number): number {
+  process.stderr.write(`vigil: ${message}\n`);
+  return code;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function checkConfig(args: string[]): number {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(CHECK_HELP);
+    return 0;
+  }
+  if (args[0] !== 'config' || args.length < 2) {
+    return fail(`usage: vigil check config FILE (got "vigil check ${args.join(' ')}")`, EXIT_USAGE);
+  }
+  let failed = false;
+  for (const file of args.slice(1)) {
+    try {
+      const config = loadConfig(file);
+      process.stdout.write(
+        `Checking ${file}\n  SUCCESS: ${config.scrapeConfigs.length} scrape config(s) found; storage ${config.storage.path}; listen ${config.server.listen}\n`,
+      );
+    } catch (err) {
+      failed = true;
+      process.stderr.write(`Checking ${file}\n  FAILED: ${errorText(err)}\n`);
+    }
+  }
+  return failed ? EXIT_USAGE : 0;
+}
+
+function resolveConfig(values: {
+  config?: string | undefined;
+  'storage.path'?: string | undefined;
+  listen?: string | undefined;
+}): VigilConfig {
+  const env = process.env;
+  const overrides: ConfigOverrides = {
+    storagePath: values['storage.path'] ?? env.VIGIL_STORAGE_PATH,
+    storagePathFrom: values['storage.path'] !== undefined ? '--storage.path' : 'VIGIL_STORAGE_PATH',
+    listen: values.listen ?? env.VIGIL_LISTEN,
+    listenFrom: values.listen !== undefined ? '--listen' : 'VIGIL_LISTEN',
+  };
+  const explicit = values.config ?? env.VIGIL_CONFIG;
+  if (explicit !== undefined) return loadConfig(explicit, overrides);
+  if (existsSync('vigil.yml')) return loadConfig('vigil.yml', overrides);
+  return parseConfig({}, '<defaults>', overrides);
+}
+
+async function serve(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        config: { type: 'string' },
+        'storage.path': { type: 'string' },
+        listen: { type: 'string' },
+        'log.level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    return fail(`${errorText(err)}\n\n${SERVER_HELP}`, EXIT_USAGE);
+  }
+  if (values.help === true) {
+    process.stdout.write(SERVER_HELP);
+    return 0;
+  }
+  let config: VigilConfig;
+  try {
+    config = resolveConfig(values);
+  } catch (err) {
+    return fail(errorText(err), isVigilError(err) ? EXIT_USAGE : EXIT_FAILURE);
+  }
+  let logger: Logger;
+  try {
+    logger = createLogger({ service: 'vigil', version: version(), level: values['log.level'] });
+  } catch (err) {
+    return fail(errorText(err), EXIT_USAGE);
+  }
+  // Listen for signals from now on, so that one arriving during start-up still shuts down cleanly.
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  let server;
+  try {
+    server = await startServer(config, logger);
+  } catch (err) {
+    logger.fatal({ err }, 'Vigil could not start.');
+    await flushLogger(logger);
+    return fail(errorText(err), EXIT_FAILURE);
+  }
+  logger.info(
+    {
+      url: server.url,
+      config: config.source,
+      storage: config.storage.path,
+      scrapeJobs: config.scrapeConfigs.length,
+      remoteWrite: config.remoteWriteReceiver.enabled,
+    },
+    'Vigil server started.',
+  );
+  const signal = await signalled;
+  // A second signal while shutting down exits at once.
+  const force = (): void => process.exit(EXIT_FAILURE);
+  process.once('SIGINT', force);
+  process.once('SIGTERM', force);
+  logger.info({ signal }, 'Shutting down.');
+  try {
+    await server.stop();
+  } catch (err) {
+    logger.error({ err }, 'Shutdown failed.');
+    await flushLogger(logger);
+    return EXIT_FAILURE;
+  }
+  logger.info('Vigil server stopped.');
+  await flushLogger(logger);
+  return 0;
+}
+
+/** Runs the command line `argv` (without node and the script) and resolves to the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+      process.stderr.write(MAIN_HELP);
+      return EXIT_USAGE;
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(MAIN_HELP);
+      return 0;
+    case '--version':
+    case 'version':
+      process.stdout.write(`vigil ${version()}\n`);
+      return 0;
+    case 'server':
+      return serve(rest);
+    case 'check':
+      return checkConfig(rest);
+    default:
+      return fail(`unknown command "${command}"\n\n${MAIN_HELP}`, EXIT_USAGE);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(
+      `vigil: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exit(EXIT_FAILURE);
+  },
+);

@@ -1,0 +1,330 @@
+/**
+ * The `vigil server` configuration file: one YAML document, validated once
+ * with zod, every default named here.
+ *
+ * ```yaml
+ * global:
+ *   scrape_interval: 1m        # Prometheus's default
+ *   scrape_timeout: 10s
+ *   external_labels: {}
+ * storage:
+ *   path: ./data               # relative to the working directory
+ *   retention: { time: 15d, size: 0 }   # size: bytes or "10GB" (base 2); 0 = no limit
+ * server:
+ *   listen: 127.0.0.1:9090
+ * remote_write_receiver:
+ *   enabled: true
+ *   max_body_bytes: 16MiB      # compressed, as sent
+ *   max_decoded_bytes: 64MiB   # after snappy decompression
+ * scrape_configs: []           # Prometheus's format, see @vigil/scrape
+ * ```
+ *
+ * `server.listen` defaults to loopback, not `0.0.0.0`: the server has no
+ * authentication yet, and accepts writes; exposing it is a decision the
+ * operator makes explicitly (`listen: 0.0.0.0:9090` or `--listen`).
+ *
+ * The remote-write receiver is on by default (Prometheus needs
+ * `--web.enable-remote-write-receiver`): pushing into Vigil is one of its
+ * purposes, and the default listen address keeps it local.
+ *
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { ErrorCodes, VigilError, isValidLabelName, parseDurationMs } from '@vigil/model';
+import { parseScrapeConfigs, parseSizeBytes } from '@vigil/scrape';
+import type { ScrapeConfig } from '@vigil/scrape';
+
+/** Default storage directory, relative to the working directory. */
+export const DEFAULT_STORAGE_PATH = './data';
+/** Default retention by time: 15 days (Prometheus's default), in ms. */
+export const DEFAULT_RETENTION_MS = 15 * 86_400_000;
+/** Default listen address: loopback only (see the module note). */
+export const DEFAULT_LISTEN = '127.0.0.1:9090';
+/** Default limit of a remote-write body as sent: 16 MiB. */
+export const DEFAULT_REMOTE_WRITE_MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** Default limit of a remote-write body after decompression: 64 MiB. */
+export const DEFAULT_REMOTE_WRITE_MAX_DECODED_BYTES = 64 * 1024 * 1024;
+
+/** The validated configuration, with every default applied. Immutable. */
+export interface VigilConfig {
+  /** Where it came from (the file name, or `<defaults>`), for messages. */
+  readonly source: string;
+  readonly global: {
+    readonly scrapeIntervalMs: number;
+    readonly scrapeTimeoutMs: number;
+    readonly externalLabels: Readonly<Record<string, string>>;
+  };
+  readonly storage: {
+    /** The TSDB directory. */
+    readonly path: string;
+    /** Time retention in ms; 0 = keep forever. */
+    readonly retentionMs: number;
+    /** Size retention in bytes; 0 = no limit. */
+    readonly retentionBytes: number;
+  };
+  readonly server: {
+    /** `host:port` as written (`[::1]:9090` for IPv6). */
+    readonly listen: string;
+    readonly host: string;
+    readonly port: number;
+  };
+  readonly remoteWriteReceiver: {
+    readonly enabled: boolean;
+    readonly maxBodyBytes: number;
+    readonly maxDecodedBytes: number;
+  };
+  /** Scrape jobs, resolved by @vigil/scrape. */
+  readonly scrapeConfigs: readonly ScrapeConfig[];
+}
+
+/** Values that override the file (from flags or the environment); undefined = not overridden. */
+export interface ConfigOverrides {
+  readonly storagePath?: string | undefined;
+  readonly listen?: string | undefined;
+  /** Where the overrides came from, for messages (default `"--listen"` / `"--storage.path"`). */
+  readonly listenFrom?: string | undefined;
+  readonly storagePathFrom?: string | undefined;
+}
+
+const durationString = (what: string) =>
+  z.string().transform((text, ctx) => {
+    try {
+      return parseDurationMs(text);
+    } catch {
+      ctx.addIssue({
+        code: 'custom',
+        message: `invalid ${what} ${JSON.stringify(text)}: expected a duration such as "15s", "1m" or "15d"`,
+      });
+      return z.NEVER;
+    }
+  });
+
+const sizeValue = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  try {
+    return parseSizeBytes(value);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+
+const listenAddress = z.string().refine((text) => parseListen(text) !== undefined, {
+  message: 'expected host:port, such as "127.0.0.1:9090", "0.0.0.0:9090" or "[::1]:9090"',
+});
+
+const fileSchema = z.strictObject({
+  global: z
+    .strictObject({
+      scrape_interval: durationString('duration').optional(),
+      scrape_timeout: durationString('duration').optional(),
+      external_labels: z
+        .record(
+          z.string().refine(isValidLabelName, {
+            message: 'expected a label name matching [a-zA-Z_][a-zA-Z0-9_]*',
+          }),
+          z.string(),
+        )
+        .optional(),
+    })
+    .nullish(),
+  storage: z
+    .strictObject({
+      path: z.string().min(1, 'expected a directory path').optional(),
+      retention: z
+        .strictObject({
+          time: durationString('retention time').optional(),
+          size: sizeValue.optional(),
+        })
+        .nullish(),
+    })
+    .nullish(),
+  server: z.strictObject({ listen: listenAddress.optional() }).nullish(),
+  remote_write_receiver: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      max_body_bytes: sizeValue
+        .refine((n) => n > 0, { message: 'expected a size above 0' })
+        .optional(),
+      max_decoded_bytes: sizeValue
+        .refine((n) => n > 0, { message: 'expected a size above 0' })
+        .optional(),
+    })
+    .nullish(),
+  scrape_configs: z.unknown().optional(),
+});
+
+/** Parses `host:port` / `[v6]:port`; undefined when malformed. */
+export function parseListen(text: string): { host: string; port: number } | undefined {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]*)):(\d{1,5})$/.exec(text);
+  if (m === null) return undefined;
+  const port = Number(m[3]);
+  if (port > 65535) return undefined;
+  const host = m[1] ?? m[2]!;
+  return { host: host === '' ? '0.0.0.0' : host, port };
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else {
+      const key = String(part);
+      out += /^[A-Za-z_][A-Za-z0-9_]*$/.test(key)
+        ? (out === '' ? '' : '.') + key
+        : `[${JSON.stringify(key)}]`;
+    }
+  }
+  return out === '' ? '(top level)' : out;
+}
+
+function configError(source: string, path: string, message: string, cause?: unknown): VigilError {
+  return new VigilError(ErrorCodes.CONFIG_INVALID, `${source}: ${path}: ${message}.`, {
+    cause,
+    details: { source, path },
+  });
+}
+
+/**
+ * Validates a configuration document (already parsed from YAML) and applies
+ * defaults and overrides.
+ *
+ * @throws VigilError `CONFIG_INVALID` (or `RELABEL_CONFIG_INVALID` from the
+ *   scrape section) naming `source`, the path in the document and what was
+ *   expected; `details.issues` lists every problem found.
+ */
+export function parseConfig(
+  document: unknown,
+  source: string,
+  overrides: ConfigOverrides = {},
+): VigilConfig {
+  const result = fileSchema.safeParse(document ?? {});
+  if (!result.success) {
+    const issues = result.error.issues.map((issue) => ({
+      path: formatPath(issue.path),
+      message:
+        issue.code === 'unrecognized_keys'
+          ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`
+          : issue.code === 'invalid_key'
+            ? `invalid key: ${issue.issues[0]?.message ?? issue.message}`
+            : issue.message,
+    }));
+    const first = issues[0]!;
+    const more = issues.length > 1 ? ` (and ${issues.length - 1} more problems)` : '';
+    throw new VigilError(
+      ErrorCodes.CONFIG_INVALID,
+      `${source}: ${first.path}: ${first.message}${more}.`,
+      { details: { source, path: first.path, issues } },
+    );
+  }
+  const f = result.data;
+  const g = f.global ?? {};
+  const scrapeIntervalMs = g.scrape_interval ?? 60_000;
+  const scrapeTimeoutMs = g.scrape_timeout ?? Math.min(10_000, scrapeIntervalMs);
+  if (scrapeIntervalMs <= 0) {
+    throw configError(source, 'global.scrape_interval', 'expected a duration above 0');
+  }
+  if (scrapeTimeoutMs <= 0 || scrapeTimeoutMs > scrapeIntervalMs) {
+    throw configError(
+      source,
+      'global.scrape_timeout',
+      `expected a duration above 0 and at most global.scrape_interval (${scrapeIntervalMs} ms)`,
+    );
+  }
+  const externalLabels = g.external_labels ?? {};
+  const scrapeConfigs = parseScrapeConfigs(f.scrape_configs ?? [], {
+    source,
+    global: {
+      scrape_interval: scrapeIntervalMs,
+      scrape_timeout: scrapeTimeoutMs,
+      external_labels: externalLabels,
+    },
+  });
+  const listen = overrides.listen ?? f.server?.listen ?? DEFAULT_LISTEN;
+  const address = parseListen(listen);
+  if (address === undefined) {
+    throw configError(
+      overrides.listen !== undefined ? (overrides.listenFrom ?? '--listen') : source,
+      'server.listen',
+      `invalid address ${JSON.stringify(listen)}: expected host:port, such as "127.0.0.1:9090"`,
+    );
+  }
+  const storagePath = overrides.storagePath ?? f.storage?.path ?? DEFAULT_STORAGE_PATH;
+  if (storagePath === '')
+    throw configError(
+      overrides.storagePath !== undefined
+        ? (overrides.storagePathFrom ?? '--storage.path')
+        : source,
+      'storage.path',
+      'expected a directory path',
+    );
+  const rw = f.remote_write_receiver ?? {};
+  return {
+    source,
+    global: { scrapeIntervalMs, scrapeTimeoutMs, externalLabels },
+    storage: {
+      path: storagePath,
+      retentionMs: f.storage?.retention?.time ?? DEFAULT_RETENTION_MS,
+      retentionBytes: f.storage?.retention?.size ?? 0,
+    },
+    server: { listen, host: address.host, port: address.port },
+    remoteWriteReceiver: {
+      enabled: rw.enabled ?? true,
+      maxBodyBytes: rw.max_body_bytes ?? DEFAULT_REMOTE_WRITE_MAX_BODY_BYTES,
+      maxDecodedBytes: rw.max_decoded_bytes ?? DEFAULT_REMOTE_WRITE_MAX_DECODED_BYTES,
+    },
+    scrapeConfigs,
+  };
+}
+
+/**
+ * Parses YAML text into a configuration.
+ *
+ * @throws VigilError `CONFIG_INVALID` for YAML syntax errors (with line and
+ *   column) and for everything {@link parseConfig} refuses.
+ */
+export function parseConfigText(
+  text: string,
+  source: string,
+  overrides: ConfigOverrides = {},
+): VigilConfig {
+  let document: unknown;
+  try {
+    document = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
+  } catch (err) {
+    const where =
+      err instanceof YAMLParseError && err.linePos !== undefined
+        ? `line ${err.linePos[0].line}, column ${err.linePos[0].col}`
+        : '(YAML)';
+    const message = err instanceof Error ? err.message.split('\n')[0]! : String(err);
+    throw configError(source, where, `not valid YAML: ${message}`, err);
+  }
+  if (document !== null && (typeof document !== 'object' || Array.isArray(document))) {
+    throw configError(
+      source,
+      '(top level)',
+      'expected a mapping of sections (global, storage, ...)',
+    );
+  }
+  return parseConfig(document, source, overrides);
+}
+
+/**
+ * Reads and validates the configuration file at `file`.
+ *
+ * @throws VigilError `CONFIG_INVALID` when the file cannot be read or is invalid.
+ */
+export function loadConfig(file: string, overrides: ConfigOverrides = {}): VigilConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new VigilError(
+      ErrorCodes.CONFIG_INVALID,
+      `${file}: cannot read the configuration file (${(err as NodeJS.ErrnoException).code ?? String(err)}); pass an existing file with --config.`,
+      { cause: err, details: { source: file } },
+    );
+  }
+  return parseConfigText(text, file, overrides);
+}

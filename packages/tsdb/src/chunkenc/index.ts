@@ -1,0 +1,10 @@
+export {
+  XOR_CHUNK_ENCODING,
+  XOR_CHUNK_HEADER_BYTES,
+  XOR_CHUNK_MAX_SAMPLES,
+  XOR_CHUNK_TARGET_SAMPLES,
+  XorChunkEncoder,
+  XorChunkIterator,
+  decodeXorChunk,
+  xorChunkSampleCount,
+} from './xor.js';

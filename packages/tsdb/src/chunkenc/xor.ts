@@ -1,0 +1,800 @@
+/**
+ * The XOR chunk: Gorilla-style compression of float64 samples at integer
+ * millisecond timestamps (delta-of-delta timestamps, XOR-ed values), written
+ * and read with 32-bit operations only. The byte layout is specified in
+ * `docs/format/xor-chunk.md`.
+ *
+ * Values are handled as two 32-bit words (through a shared
+ * `Float64Array`/`Uint32Array` view), never as JS numbers stored in arrays
+ * of doubles, so every float64 bit pattern round-trips exactly, including
+ * the Prometheus staleness marker (NaN `0x7ff0000000000002`), other NaN
+ * payloads, `-0`, infinities and subnormals.
+ *
+ * @module
+ */
+import { ErrorCodes, VigilError } from '@vigil/model';
+import type { SampleIterator } from '@vigil/storage';
+
+/** The samples a chunk is cut at by the head (as in Prometheus). */
+export const XOR_CHUNK_TARGET_SAMPLES = 120;
+/** The most samples one chunk can hold (the header's 16-bit count). */
+export const XOR_CHUNK_MAX_SAMPLES = 0xffff;
+/** The encoding byte of this format (byte 0 of every chunk). */
+export const XOR_CHUNK_ENCODING = 1;
+/** Bytes of the fixed header: encoding byte and big-endian 16-bit sample count. */
+export const XOR_CHUNK_HEADER_BYTES = 3;
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const TWO_POW_32 = 4294967296;
+/** Worst case bytes one appended sample can add (146 bits), with a margin. */
+const MAX_SAMPLE_BYTES = 24;
+const DEFAULT_CAPACITY_BYTES = 256;
+
+// Shared scratch view to move float64 bits in and out as two 32-bit words.
+const scratchF64 = new Float64Array(1);
+const scratchU32 = new Uint32Array(scratchF64.buffer);
+scratchF64[0] = 1; // bits 0x3ff0000000000000: tells which word is the high one
+/** Index of the high (sign/exponent) word of a float64 in a Uint32Array view. */
+const HI = scratchU32[1] === 0x3ff00000 ? 1 : 0;
+/** Index of the low word. */
+const LO = 1 - HI;
+
+function corrupt(message: string, details?: Record<string, unknown>): VigilError {
+  return new VigilError(
+    ErrorCodes.TSDB_CORRUPT,
+    `XOR chunk is corrupt: ${message}; the chunk cannot be read (restore it from a backup or delete it)`,
+    details === undefined ? undefined : { details },
+  );
+}
+
+function truncated(): VigilError {
+  return corrupt('the bit stream ends before the last sample (truncated chunk)');
+}
+
+/** Number of trailing zero bits of a non-zero 32-bit word. */
+function ctz32(x: number): number {
+  return 31 - Math.clz32(x & -x);
+}
+
+/**
+ * Appends samples to one XOR chunk, in memory. Timestamps must be safe
+ * integers (ms) in strictly increasing order; the caller checks order and
+ * duplicates before appending (this class only guards against them). One
+ * caller at a time; not safe to share between concurrent appenders.
+ */
+export class XorChunkEncoder {
+  private buf: Uint8Array;
+  /** Index of the byte the next bit goes into. */
+  private bytePos = XOR_CHUNK_HEADER_BYTES;
+  /** Free bits left in `buf[bytePos]` (1..8; 8 means byte-aligned). */
+  private bitsFree = 8;
+  private count = 0;
+  private firstT = 0;
+  private lastT = 0;
+  private lastDelta = 0;
+  private lastHi = 0;
+  private lastLo = 0;
+  /** Leading zeros of the current XOR window, -1 before the first window. */
+  private leading = -1;
+  private trailing = 0;
+
+  /**
+   * @param initialCapacityBytes bytes to allocate up front; the buffer
+   *   grows by doubling. 256 fits a typical 120-sample chunk.
+   */
+  constructor(initialCapacityBytes: number = DEFAULT_CAPACITY_BYTES) {
+    const cap = Math.max(
+      XOR_CHUNK_HEADER_BYTES + MAX_SAMPLE_BYTES,
+      Math.floor(initialCapacityBytes) || 0,
+    );
+    this.buf = new Uint8Array(cap);
+    this.buf[0] = XOR_CHUNK_ENCODING;
+  }
+
+  /** Samples appended so far. */
+  get numSamples(): number {
+    return this.count;
+  }
+
+  /** Timestamp of the first sample (ms); only meaningful when `numSamples > 0`. */
+  get minTimeMs(): number {
+    return this.firstT;
+  }
+
+  /** Timestamp of the last sample (ms); only meaningful when `numSamples > 0`. */
+  get maxTimeMs(): number {
+    return this.lastT;
+  }
+
+  /** Bytes of the encoded chunk so far (header included). */
+  get sizeBytes(): number {
+    return this.bitsFree === 8 ? this.bytePos : this.bytePos + 1;
+  }
+
+  /**
+   * A copy of the encoded chunk so far: a complete chunk of `numSamples`
+   * samples, decodable at once and unaffected by later appends.
+   */
+  bytes(): Uint8Array {
+    return this.buf.slice(0, this.sizeBytes);
+  }
+
+  /**
+   * A view of the encoded chunk so far, without copying. Valid only until
+   * the next `append` (which may change its last byte, its header or
+   * move the buffer); use {@link XorChunkEncoder.bytes} to keep the bytes.
+   */
+  view(): Uint8Array {
+    return this.buf.subarray(0, this.sizeBytes);
+  }
+
+  /**
+   * Appends one sample.
+   *
+   * @param timestampMs integer ms, a safe integer, greater than the last
+   *   appended timestamp, at most `Number.MAX_SAFE_INTEGER` ms after it.
+   * @param value any float64; its bits are kept exactly.
+   * @throws VigilError `SAMPLE_OUT_OF_ORDER` when `timestampMs` is not after
+   *   the last sample's; `SAMPLE_OUT_OF_BOUNDS` when it is not a safe
+   *   integer, the gap is too large, or the chunk already holds
+   *   {@link XOR_CHUNK_MAX_SAMPLES} samples. The chunk is unchanged then.
+   */
+  append(timestampMs: number, value: number): void {
+    const n = this.count;
+    if (n === 0) {
+      if (!Number.isSafeInteger(timestampMs)) throw badTimestamp(timestampMs);
+      this.writeFirst(timestampMs, value);
+      this.firstT = timestampMs;
+      this.lastT = timestampMs;
+      this.count = 1;
+      this.buf[2] = 1;
+      return;
+    }
+    const delta = timestampMs - this.lastT;
+    if (!(delta > 0)) {
+      if (delta <= 0) {
+        throw new VigilError(
+          ErrorCodes.SAMPLE_OUT_OF_ORDER,
+          `sample at ${timestampMs} ms is not after the chunk's last sample at ${this.lastT} ms; append samples in increasing time order`,
+          { details: { timestampMs, lastTimestampMs: this.lastT } },
+        );
+      }
+      throw badTimestamp(timestampMs);
+    }
+    if (delta > MAX_SAFE || !Number.isSafeInteger(timestampMs)) throw badTimestamp(timestampMs);
+    if (n >= XOR_CHUNK_MAX_SAMPLES) {
+      throw new VigilError(
+        ErrorCodes.SAMPLE_OUT_OF_BOUNDS,
+        `XOR chunk is full (${XOR_CHUNK_MAX_SAMPLES} samples); cut a new chunk`,
+        { details: { numSamples: n } },
+      );
+    }
+    if (this.buf.length - this.bytePos < MAX_SAMPLE_BYTES) this.grow();
+    if (n === 1) {
+      // Byte-aligned here: the first sample is whole bytes.
+      this.bytePos = writeUvarint(this.buf, this.bytePos, delta);
+    } else {
+      const dod = delta - this.lastDelta;
+      if (dod === 0) {
+        this.writeBits(0, 1);
+      } else if (dod >= -64 && dod <= 63) {
+        this.writeBits((0b10 << 7) | (dod & 0x7f), 9);
+      } else if (dod >= -8192 && dod <= 8191) {
+        this.writeBits((0b110 << 14) | (dod & 0x3fff), 17);
+      } else if (dod >= -524288 && dod <= 524287) {
+        this.writeBits((0b1110 << 20) | (dod & 0xfffff), 24);
+      } else if (dod >= -2147483648 && dod <= 2147483647) {
+        this.writeBits(0b11110, 5);
+        this.writeBits(dod | 0, 32);
+      } else {
+        const hi = Math.floor(dod / TWO_POW_32);
+        this.writeBits(0b11111, 5);
+        this.writeBits(hi | 0, 32);
+        this.writeBits(dod - hi * TWO_POW_32, 32);
+      }
+    }
+    this.lastDelta = delta;
+    this.lastT = timestampMs;
+    this.writeValue(value);
+    const c = n + 1;
+    this.count = c;
+    this.buf[1] = c >>> 8;
+    this.buf[2] = c & 0xff;
+  }
+
+  /**
+   * Restores an encoder from a chunk (as returned by `bytes()`), so that
+   * appending continues exactly as if it had never stopped: the result of
+   * `resume(a.bytes())` followed by appends equals appending everything to
+   * `a`. Copies `data`.
+   *
+   * @throws VigilError `TSDB_CORRUPT` when `data` is not a valid chunk.
+   */
+  static resume(data: Uint8Array, initialCapacityBytes?: number): XorChunkEncoder {
+    const n = xorChunkSampleCount(data);
+    const ts = new Float64Array(n);
+    const vs = new Float64Array(n);
+    const state: DecodeState = {
+      lastT: 0,
+      lastDelta: 0,
+      lastHi: 0,
+      lastLo: 0,
+      leading: -1,
+      trailing: 0,
+      endBit: 0,
+    };
+    decodeInto(data, ts, new Uint32Array(vs.buffer), 0, n, state);
+    const enc = new XorChunkEncoder(
+      Math.max(initialCapacityBytes ?? DEFAULT_CAPACITY_BYTES, data.length + MAX_SAMPLE_BYTES),
+    );
+    enc.buf.set(data);
+    enc.count = n;
+    enc.bytePos = state.endBit >>> 3;
+    enc.bitsFree = 8 - (state.endBit & 7);
+    if (n > 0) {
+      enc.firstT = ts[0]!;
+      enc.lastT = state.lastT;
+      enc.lastDelta = state.lastDelta;
+      enc.lastHi = state.lastHi;
+      enc.lastLo = state.lastLo;
+      enc.leading = state.leading;
+      enc.trailing = state.trailing;
+    }
+    return enc;
+  }
+
+  private grow(): void {
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.bytePos + 2 * MAX_SAMPLE_BYTES));
+    next.set(this.buf);
+    this.buf = next;
+  }
+
+  private writeFirst(t: number, value: number): void {
+    const buf = this.buf;
+    let pos = this.bytePos;
+    // Sign-magnitude varint: first byte continuation|sign|6 magnitude bits.
+    let m = t < 0 ? -t : t;
+    let b = (m % 64) | (t < 0 ? 0x40 : 0);
+    m = Math.floor(m / 64);
+    while (m > 0) {
+      buf[pos++] = b | 0x80;
+      b = m % 128;
+      m = Math.floor(m / 128);
+    }
+    buf[pos++] = b;
+    scratchF64[0] = value;
+    const hi = scratchU32[HI]!;
+    const lo = scratchU32[LO]!;
+    buf[pos] = hi >>> 24;
+    buf[pos + 1] = hi >>> 16;
+    buf[pos + 2] = hi >>> 8;
+    buf[pos + 3] = hi;
+    buf[pos + 4] = lo >>> 24;
+    buf[pos + 5] = lo >>> 16;
+    buf[pos + 6] = lo >>> 8;
+    buf[pos + 7] = lo;
+    this.bytePos = pos + 8;
+    this.lastHi = hi | 0;
+    this.lastLo = lo | 0;
+  }
+
+  private writeValue(value: number): void {
+    scratchF64[0] = value;
+    const hi = scratchU32[HI]! | 0;
+    const lo = scratchU32[LO]! | 0;
+    const xhi = hi ^ this.lastHi;
+    const xlo = lo ^ this.lastLo;
+    this.lastHi = hi;
+    this.lastLo = lo;
+    if ((xhi | xlo) === 0) {
+      this.writeBits(0, 1);
+      return;
+    }
+    let lead = xhi !== 0 ? Math.clz32(xhi) : 32 + Math.clz32(xlo);
+    const trail = xlo !== 0 ? ctz32(xlo) : 32 + ctz32(xhi);
+    if (lead > 31) lead = 31;
+    if (this.leading >= 0 && lead >= this.leading && trail >= this.trailing) {
+      this.writeBits(0b10, 2);
+      this.writeMeaningful(xhi, xlo, 64 - this.leading - this.trailing, this.trailing);
+    } else {
+      const sig = 64 - lead - trail;
+      this.writeBits((0b11 << 11) | (lead << 6) | (sig & 63), 13);
+      this.writeMeaningful(xhi, xlo, sig, trail);
+      this.leading = lead;
+      this.trailing = trail;
+    }
+  }
+
+  /** Writes bits [trail, trail + n) of the 64-bit word pair (n >= 1). */
+  private writeMeaningful(xhi: number, xlo: number, n: number, trail: number): void {
+    let h: number;
+    let l: number;
+    if (trail === 0) {
+      h = xhi;
+      l = xlo;
+    } else if (trail < 32) {
+      l = (xlo >>> trail) | (xhi << (32 - trail));
+      h = xhi >>> trail;
+    } else {
+      l = xhi >>> (trail - 32);
+      h = 0;
+    }
+    if (n > 32) {
+      this.writeBits(h, n - 32);
+      this.writeBits(l, 32);
+    } else {
+      this.writeBits(l, n);
+    }
+  }
+
+  /** Writes the low `n` bits of `v` (1 <= n <= 32), most significant first. */
+  private writeBits(v: number, n: number): void {
+    const buf = this.buf;
+    let pos = this.bytePos;
+    let free = this.bitsFree;
+    while (n >= free) {
+      n -= free;
+      buf[pos] = buf[pos]! | ((v >>> n) & ((1 << free) - 1));
+      pos++;
+      free = 8;
+    }
+    if (n > 0) {
+      free -= n;
+      buf[pos] = buf[pos]! | ((v & ((1 << n) - 1)) << free);
+    }
+    this.bytePos = pos;
+    this.bitsFree = free;
+  }
+}
+
+function badTimestamp(t: number): VigilError {
+  return new VigilError(
+    ErrorCodes.SAMPLE_OUT_OF_BOUNDS,
+    `timestamp ${t} ms cannot be stored: timestamps must be safe integers (ms) no more than 2^53-1 ms apart`,
+    { details: { timestampMs: t } },
+  );
+}
+
+/** Writes an unsigned LEB128 varint of a safe integer; returns the new position. */
+function writeUvarint(buf: Uint8Array, pos: number, v: number): number {
+  while (v >= 128) {
+    buf[pos++] = (v % 128) | 0x80;
+    v = Math.floor(v / 128);
+  }
+  buf[pos++] = v;
+  return pos;
+}
+
+/** What decoding leaves behind, for {@link XorChunkEncoder.resume}. */
+interface DecodeState {
+  lastT: number;
+  lastDelta: number;
+  lastHi: number;
+  lastLo: number;
+  leading: number;
+  trailing: number;
+  /** Bit offset (from the start of the chunk) just after the last sample. */
+  endBit: number;
+}
+
+/**
+ * Reads the sample count from a chunk's header in O(1).
+ *
+ * @throws VigilError `TSDB_CORRUPT` when `data` is shorter than the header
+ *   or has an unknown encoding byte.
+ */
+export function xorChunkSampleCount(data: Uint8Array): number {
+  if (data.length < XOR_CHUNK_HEADER_BYTES) {
+    throw corrupt(`${data.length} bytes is shorter than the ${XOR_CHUNK_HEADER_BYTES}-byte header`);
+  }
+  if (data[0] !== XOR_CHUNK_ENCODING) {
+    throw corrupt(`unknown encoding byte ${data[0]} (expected ${XOR_CHUNK_ENCODING})`);
+  }
+  return (data[1]! << 8) | data[2]!;
+}
+
+/**
+ * Decodes `data` into `ts` and the value words `vw` (value i's low word at
+ * `vBase + 2i + LO`, high word at `vBase + 2i + HI`). Validates everything:
+ * throws `TSDB_CORRUPT` on any inconsistency, never reads out of range.
+ */
+function decodeInto(
+  data: Uint8Array,
+  ts: Float64Array,
+  vw: Uint32Array,
+  vBase: number,
+  vCapacity: number,
+  state: DecodeState | null,
+): number {
+  const n = xorChunkSampleCount(data);
+  const len = data.length;
+  if (ts.length < n || vCapacity < n) {
+    throw new RangeError(
+      `decodeXorChunk: output arrays hold fewer than the chunk's ${n} samples; size them with xorChunkSampleCount()`,
+    );
+  }
+  if (n === 0) {
+    if (len !== XOR_CHUNK_HEADER_BYTES) throw corrupt('an empty chunk has bytes after its header');
+    if (state !== null) state.endBit = XOR_CHUNK_HEADER_BYTES * 8;
+    return 0;
+  }
+  // First timestamp: sign-magnitude varint.
+  let pos = XOR_CHUNK_HEADER_BYTES;
+  if (pos >= len) throw truncated();
+  let b = data[pos++]!;
+  const negative = (b & 0x40) !== 0;
+  let m = b & 0x3f;
+  let mult = 64;
+  let k = 1;
+  while ((b & 0x80) !== 0) {
+    if (pos >= len) throw truncated();
+    if (++k > 8) throw corrupt('the first timestamp varint is longer than 8 bytes');
+    b = data[pos++]!;
+    m += (b & 0x7f) * mult;
+    mult *= 128;
+  }
+  if (m > MAX_SAFE) throw corrupt('the first timestamp is beyond 2^53 ms');
+  let t = negative ? -m : m;
+  // First value: 8 raw bytes, big-endian.
+  if (pos + 8 > len) throw truncated();
+  let hi = (data[pos]! << 24) | (data[pos + 1]! << 16) | (data[pos + 2]! << 8) | data[pos + 3]!;
+  let lo = (data[pos + 4]! << 24) | (data[pos + 5]! << 16) | (data[pos + 6]! << 8) | data[pos + 7]!;
+  pos += 8;
+  ts[0] = t;
+  vw[vBase + LO] = lo;
+  vw[vBase + HI] = hi;
+  if (n === 1) {
+    if (pos !== len) throw corrupt(`${len - pos} bytes after the only sample`);
+    if (state !== null) {
+      state.lastT = t;
+      state.lastHi = hi;
+      state.lastLo = lo;
+      state.endBit = pos * 8;
+    }
+    return 1;
+  }
+  // Second timestamp: unsigned varint delta.
+  if (pos >= len) throw truncated();
+  b = data[pos++]!;
+  let delta = b & 0x7f;
+  mult = 128;
+  k = 1;
+  while ((b & 0x80) !== 0) {
+    if (pos >= len) throw truncated();
+    if (++k > 8) throw corrupt('the second timestamp delta varint is longer than 8 bytes');
+    b = data[pos++]!;
+    delta += (b & 0x7f) * mult;
+    mult *= 128;
+  }
+  if (delta === 0 || delta > MAX_SAFE)
+    throw corrupt(`invalid delta ${delta} ms after the first sample`);
+
+  // The rest is a bit stream. Register `w` holds `wn` unread bits, MSB-first.
+  let w = 0;
+  let wn = 0;
+  let leading = -1;
+  let trailing = 0;
+  for (let i = 1; i < n; i++) {
+    if (i > 1) {
+      // Timestamp: delta of delta.
+      if (wn === 0) {
+        if (pos >= len) throw truncated();
+        w = data[pos++]! << 24;
+        wn = 8;
+      }
+      let bit = w >>> 31;
+      w <<= 1;
+      wn--;
+      if (bit !== 0) {
+        // Read up to 4 more prefix bits.
+        let prefix = 1;
+        for (;;) {
+          if (wn === 0) {
+            if (pos >= len) throw truncated();
+            w = data[pos++]! << 24;
+            wn = 8;
+          }
+          bit = w >>> 31;
+          w <<= 1;
+          wn--;
+          if (bit === 0 || ++prefix === 5) break;
+        }
+        let dod: number;
+        if (bit === 0) {
+          const width = prefix === 1 ? 7 : prefix === 2 ? 14 : prefix === 3 ? 20 : 32;
+          let x: number;
+          if (width <= 24) {
+            while (wn <= 24 && pos < len) {
+              w |= data[pos++]! << (24 - wn);
+              wn += 8;
+            }
+            if (wn < width) throw truncated();
+            x = w >>> (32 - width);
+            w <<= width;
+            wn -= width;
+            dod = (x << (32 - width)) >> (32 - width);
+          } else {
+            x = 0;
+            for (let j = 0; j < 2; j++) {
+              while (wn <= 24 && pos < len) {
+                w |= data[pos++]! << (24 - wn);
+                wn += 8;
+              }
+              if (wn < 16) throw truncated();
+              x = (x << 16) | (w >>> 16);
+              w <<= 16;
+              wn -= 16;
+            }
+            dod = x | 0;
+          }
+        } else {
+          // '11111': 64-bit two's complement, high word first.
+          let xh = 0;
+          let xl = 0;
+          for (let j = 0; j < 4; j++) {
+            while (wn <= 24 && pos < len) {
+              w |= data[pos++]! << (24 - wn);
+              wn += 8;
+            }
+            if (wn < 16) throw truncated();
+            if (j < 2) xh = (xh << 16) | (w >>> 16);
+            else xl = (xl << 16) | (w >>> 16);
+            w <<= 16;
+            wn -= 16;
+          }
+          dod = (xh | 0) * TWO_POW_32 + (xl >>> 0);
+        }
+        delta += dod;
+        if (delta <= 0 || delta > MAX_SAFE) {
+          throw corrupt(`sample ${i} does not come after sample ${i - 1}`, { sample: i });
+        }
+      }
+    }
+    t += delta;
+    if (t > MAX_SAFE) throw corrupt(`sample ${i} has a timestamp beyond 2^53 ms`, { sample: i });
+    ts[i] = t;
+
+    // Value: XOR with the previous one.
+    if (wn === 0) {
+      if (pos >= len) throw truncated();
+      w = data[pos++]! << 24;
+      wn = 8;
+    }
+    if (w >>> 31 === 0) {
+      w <<= 1;
+      wn--;
+    } else {
+      // Two control bits, and maybe 11 more for a new window.
+      while (wn <= 24 && pos < len) {
+        w |= data[pos++]! << (24 - wn);
+        wn += 8;
+      }
+      if (wn < 2) throw truncated();
+      if ((w & 0x40000000) !== 0) {
+        if (wn < 13) throw truncated();
+        const lead = (w >>> 25) & 0x1f;
+        let sig = (w >>> 19) & 0x3f;
+        if (sig === 0) sig = 64;
+        w <<= 13;
+        wn -= 13;
+        const trail = 64 - lead - sig;
+        if (trail < 0) {
+          throw corrupt(`sample ${i} has a value window of ${lead} + ${sig} > 64 bits`, {
+            sample: i,
+          });
+        }
+        leading = lead;
+        trailing = trail;
+      } else {
+        if (leading < 0) {
+          throw corrupt(`sample ${i} reuses a value window before one was set`, { sample: i });
+        }
+        w <<= 2;
+        wn -= 2;
+      }
+      let sig = 64 - leading - trailing;
+      // Read `sig` meaningful bits into (mh, ml), 16 bits at a time at most.
+      let mh = 0;
+      let ml = 0;
+      while (sig > 0) {
+        // The first piece is sig mod 16 bits (or 16), then whole 16-bit pieces.
+        const take = (sig & 15) === 0 ? 16 : sig & 15;
+        while (wn <= 24 && pos < len) {
+          w |= data[pos++]! << (24 - wn);
+          wn += 8;
+        }
+        if (wn < take) throw truncated();
+        const x = w >>> (32 - take);
+        w <<= take;
+        wn -= take;
+        // Shift (mh, ml) left by `take` and add x.
+        mh = (mh << take) | (ml >>> (32 - take));
+        ml = (ml << take) | x;
+        sig -= take;
+      }
+      // Shift left by `trailing` into place and XOR.
+      if (trailing === 0) {
+        hi ^= mh;
+        lo ^= ml;
+      } else if (trailing < 32) {
+        hi ^= (mh << trailing) | (ml >>> (32 - trailing));
+        lo ^= ml << trailing;
+      } else {
+        hi ^= ml << (trailing - 32);
+      }
+    }
+    const at = vBase + 2 * i;
+    vw[at + LO] = lo;
+    vw[at + HI] = hi;
+  }
+  // Only zero padding may follow, up to the next byte boundary.
+  if (pos !== len || wn >= 8 || w !== 0) {
+    throw corrupt('unexpected bits after the last sample', {
+      numSamples: n,
+      bytes: len,
+    });
+  }
+  if (state !== null) {
+    state.lastT = t;
+    state.lastDelta = delta;
+    state.lastHi = hi;
+    state.lastLo = lo;
+    state.leading = leading;
+    state.trailing = trailing;
+    state.endBit = pos * 8 - wn;
+  }
+  return n;
+}
+
+// One Uint32Array view over the last values buffer decoded into, reused.
+let viewBuffer: ArrayBufferLike | null = null;
+let viewWords: Uint32Array = new Uint32Array(0);
+
+function wordsOf(values: Float64Array): Uint32Array {
+  const buffer = values.buffer;
+  if (buffer !== viewBuffer || viewWords.length * 4 < values.byteOffset + values.byteLength) {
+    viewWords = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
+    viewBuffer = buffer;
+  }
+  return viewWords;
+}
+
+/**
+ * Decodes a whole chunk into typed arrays (the fast path for queries):
+ * sample i goes to `timestamps[i]` (ms) and `values[i]` (bits exact).
+ * Size the arrays with {@link xorChunkSampleCount}. Reentrant; safe to call
+ * from anywhere.
+ *
+ * @returns the number of samples decoded.
+ * @throws VigilError `TSDB_CORRUPT` when `data` is corrupt or truncated;
+ *   RangeError when the arrays are too small.
+ */
+export function decodeXorChunk(
+  data: Uint8Array,
+  timestamps: Float64Array,
+  values: Float64Array,
+): number {
+  return decodeInto(
+    data,
+    timestamps,
+    wordsOf(values),
+    values.byteOffset >>> 2,
+    values.length,
+    null,
+  );
+}
+
+/**
+ * A {@link SampleIterator} over one chunk, optionally bounded to
+ * `[mint, maxt]` (inclusive, ms). Decodes the chunk on the first `next()`
+ * or `seek()` (so a corrupt chunk throws `TSDB_CORRUPT` from there) into
+ * buffers it reuses across {@link XorChunkIterator.reset}. One user at a
+ * time. `data` must not change while the iterator is in use.
+ */
+export class XorChunkIterator implements SampleIterator {
+  private data: Uint8Array;
+  private mint: number;
+  private maxt: number;
+  private ts: Float64Array;
+  private vs: Float64Array;
+  private words: Uint32Array;
+  /** Current index; -1 before the first call; `end` once exhausted. */
+  private i = -1;
+  /** First index inside `[mint, maxt]`. */
+  private start = 0;
+  /** One past the last index inside `[mint, maxt]`. */
+  private end = -1;
+  private decoded = false;
+
+  /**
+   * @param data a chunk (not copied).
+   * @param mint only yield samples at or after this time (ms).
+   * @param maxt only yield samples at or before this time (ms).
+   */
+  constructor(data: Uint8Array, mint: number = -Infinity, maxt: number = Infinity) {
+    this.data = data;
+    this.mint = mint;
+    this.maxt = maxt;
+    this.ts = new Float64Array(XOR_CHUNK_TARGET_SAMPLES);
+    this.vs = new Float64Array(XOR_CHUNK_TARGET_SAMPLES);
+    this.words = new Uint32Array(this.vs.buffer);
+  }
+
+  /** Starts over on another chunk (and bounds), reusing the buffers. */
+  reset(data: Uint8Array, mint: number = -Infinity, maxt: number = Infinity): void {
+    this.data = data;
+    this.mint = mint;
+    this.maxt = maxt;
+    this.i = -1;
+    this.end = -1;
+    this.decoded = false;
+  }
+
+  private decode(): void {
+    const n = xorChunkSampleCount(this.data);
+    if (this.ts.length < n) {
+      this.ts = new Float64Array(n);
+      this.vs = new Float64Array(n);
+      this.words = new Uint32Array(this.vs.buffer);
+    }
+    decodeInto(this.data, this.ts, this.words, 0, this.vs.length, null);
+    this.decoded = true;
+    const ts = this.ts;
+    const start = this.mint > -Infinity ? lowerBound(ts, 0, n, this.mint) : 0;
+    this.start = start;
+    this.i = start - 1;
+    this.end = this.maxt < Infinity ? upperBound(ts, start, n, this.maxt) : n;
+  }
+
+  /** Moves to the next sample; false when there is none. */
+  next(): boolean {
+    if (!this.decoded) this.decode();
+    if (this.i < this.end) this.i++;
+    return this.i < this.end;
+  }
+
+  /** Moves to the first sample at or after `t` (ms); never backwards. */
+  seek(t: number): boolean {
+    if (!this.decoded) this.decode();
+    const i = this.i;
+    const end = this.end;
+    if (i >= end) return false;
+    if (i >= this.start && this.ts[i]! >= t) return true;
+    this.i = lowerBound(this.ts, i < this.start ? this.start : i, end, t);
+    return this.i < end;
+  }
+
+  /** The current sample's timestamp (ms). */
+  timestampMs(): number {
+    return this.ts[this.i]!;
+  }
+
+  /** The current sample's value (bits exact). */
+  value(): number {
+    return this.vs[this.i]!;
+  }
+}
+
+/** First index in [from, to) with ts[index] >= t, or `to`. */
+function lowerBound(ts: Float64Array, from: number, to: number, t: number): number {
+  let lo = from;
+  let hi = to;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ts[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** First index in [from, to) with ts[index] > t, or `to`. */
+function upperBound(ts: Float64Array, from: number, to: number, t: number): number {
+  let lo = from;
+  let hi = to;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ts[mid]! <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

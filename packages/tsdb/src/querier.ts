@@ -1,0 +1,293 @@
+import { ErrorCodes, VigilError } from '@vigil/model';
+import type { LabelMatcher } from '@vigil/model';
+import type {
+  Querier,
+  SampleIterator,
+  SelectHints,
+  Series,
+  SeriesLabels,
+  SeriesSet,
+} from '@vigil/storage';
+import { compareLabels, compareStrings, labelValue } from '@vigil/storage';
+import { decodeXorChunk, xorChunkSampleCount } from './chunkenc/index.js';
+import type { Head, HeadSeries } from './head.js';
+
+/** Encoded bytes of one chunk and its time range. @internal */
+export interface ChunkSource {
+  readonly minTimeMs: number;
+  readonly maxTimeMs: number;
+  readonly data: Uint8Array;
+}
+
+/** What a querier needs from the store. @internal */
+export interface TsdbReader {
+  readonly head: Head;
+  assertOpen(): void;
+  /** Chunks of `s` overlapping `[mint, maxt]`, ordered by min time; damaged ones skipped and noted in `warnings`. */
+  chunksOf(s: HeadSeries, mint: number, maxt: number, warnings: string[]): ChunkSource[];
+  reportCorrupt(kind: string, fields: Record<string, unknown>, warnings?: string[]): void;
+}
+
+/** Newest sample time known to exist in memory or on disk, `-Infinity` when none. */
+function newestKnown(s: HeadSeries): number {
+  let t = s.persistedMaxT;
+  if (s.memChunks !== null) {
+    for (const c of s.memChunks) if (c.maxTimeMs > t) t = c.maxTimeMs;
+  }
+  if (s.chunk !== null && s.chunk.numSamples > 0 && s.chunk.maxTimeMs > t) t = s.chunk.maxTimeMs;
+  return t;
+}
+
+/**
+ * A read view over `[mint, maxt]`. Series are picked with the in-memory
+ * postings; their chunks are read (one prepared statement per series) when
+ * the series set reaches them, and decoded a whole chunk at a time.
+ * Single-threaded; one caller at a time.
+ * @internal
+ */
+export class TsdbQuerier implements Querier {
+  private closed = false;
+
+  constructor(
+    private readonly tsdb: TsdbReader,
+    readonly mint: number,
+    readonly maxt: number,
+  ) {}
+
+  select(matchers: readonly LabelMatcher[], hints?: SelectHints): SeriesSet {
+    this.assertOpen();
+    const candidates = this.candidates(matchers);
+    if (hints?.sorted !== false) candidates.sort((a, b) => compareLabels(a.labels, b.labels));
+    const warnings: string[] = [];
+    let i = 0;
+    let current: Series | undefined;
+    const { tsdb, mint, maxt } = this;
+    return {
+      next: (): boolean => {
+        while (i < candidates.length) {
+          const s = candidates[i++]!;
+          const chunks = tsdb.chunksOf(s, mint, maxt, warnings);
+          if (chunks.length === 0 || !anySampleIn(chunks, mint, maxt)) continue;
+          current = new TsdbSeries(s.labels, chunks, mint, maxt);
+          return true;
+        }
+        current = undefined;
+        return false;
+      },
+      at: (): Series => {
+        if (current === undefined)
+          throw new Error('SeriesSet.at() called without a successful next()');
+        return current;
+      },
+      warnings: () => warnings,
+    };
+  }
+
+  labelNames(matchers: readonly LabelMatcher[] = []): string[] {
+    this.assertOpen();
+    const names = new Set<string>();
+    for (const s of this.withData(matchers)) {
+      for (let i = 0; i < s.labels.length; i += 2) names.add(s.labels[i]!);
+    }
+    return [...names].sort(compareStrings);
+  }
+
+  labelValues(name: string, matchers: readonly LabelMatcher[] = []): string[] {
+    this.assertOpen();
+    const values = new Set<string>();
+    for (const s of this.withData(matchers)) {
+      const v = labelValue(s.labels, name);
+      if (v !== '') values.add(v);
+    }
+    return [...values].sort(compareStrings);
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  /** Series matching the matchers whose data may overlap the range. */
+  private candidates(matchers: readonly LabelMatcher[]): HeadSeries[] {
+    const head = this.tsdb.head;
+    const out: HeadSeries[] = [];
+    for (const ref of head.select(matchers)) {
+      const s = head.byRef[ref];
+      if (s === undefined || s.firstT > this.maxt || newestKnown(s) < this.mint) continue;
+      out.push(s);
+    }
+    return out;
+  }
+
+  /** Candidates that certainly have a sample in range. */
+  private withData(matchers: readonly LabelMatcher[]): HeadSeries[] {
+    const out: HeadSeries[] = [];
+    const warnings: string[] = [];
+    const { mint, maxt } = this;
+    for (const s of this.candidates(matchers)) {
+      // Quick accept: a sample time known to exist lies in the range.
+      if (
+        (s.firstT >= mint && s.firstT <= maxt) ||
+        (s.persistedMaxT >= mint && s.persistedMaxT <= maxt) ||
+        (s.chunk !== null &&
+          s.chunk.numSamples > 0 &&
+          s.chunk.maxTimeMs >= mint &&
+          s.chunk.maxTimeMs <= maxt)
+      ) {
+        out.push(s);
+        continue;
+      }
+      const chunks = this.tsdb.chunksOf(s, mint, maxt, warnings);
+      if (chunks.length > 0 && anySampleIn(chunks, mint, maxt)) out.push(s);
+    }
+    return out;
+  }
+
+  private assertOpen(): void {
+    this.tsdb.assertOpen();
+    if (this.closed) {
+      throw new VigilError(ErrorCodes.STORAGE_CLOSED, 'This querier is closed; open a new one.');
+    }
+  }
+}
+
+let scratchT = new Float64Array(256);
+let scratchV = new Float64Array(256);
+
+/** True when some chunk has a sample in `[mint, maxt]`; decodes only chunks that straddle a bound. */
+function anySampleIn(chunks: readonly ChunkSource[], mint: number, maxt: number): boolean {
+  for (const c of chunks) {
+    if (c.minTimeMs >= mint && c.maxTimeMs <= maxt) return true;
+    if (c.minTimeMs >= mint && c.minTimeMs <= maxt) return true;
+    if (c.maxTimeMs >= mint && c.maxTimeMs <= maxt) return true;
+  }
+  for (const c of chunks) {
+    let n: number;
+    try {
+      const k = xorChunkSampleCount(c.data);
+      if (k > scratchT.length) {
+        scratchT = new Float64Array(k);
+        scratchV = new Float64Array(k);
+      }
+      n = decodeXorChunk(c.data, scratchT, scratchV);
+    } catch {
+      continue;
+    }
+    for (let i = 0; i < n; i++) {
+      const t = scratchT[i]!;
+      if (t > maxt) break;
+      if (t >= mint) return true;
+    }
+  }
+  return false;
+}
+
+class TsdbSeries implements Series {
+  constructor(
+    readonly labels: SeriesLabels,
+    private readonly chunks: readonly ChunkSource[],
+    private readonly mint: number,
+    private readonly maxt: number,
+  ) {}
+
+  iterator(): SampleIterator {
+    return new ChunksIterator(this.chunks, this.mint, this.maxt);
+  }
+}
+
+/**
+ * Iterates samples of chunks ordered by min time, each decoded whole into
+ * typed arrays, trimmed to `[mint, maxt]`; a sample not newer than the last
+ * one returned is skipped (chunks may overlap while being persisted).
+ * @internal
+ */
+export class ChunksIterator implements SampleIterator {
+  private ci = 0;
+  private ts: Float64Array = EMPTY;
+  private vs: Float64Array = EMPTY;
+  private n = 0;
+  private i = 0;
+  private lastT = -Infinity;
+  private curT = 0;
+  private curV = 0;
+  private exhausted = false;
+  private started = false;
+
+  constructor(
+    private readonly chunks: readonly ChunkSource[],
+    private readonly mint: number,
+    private readonly maxt: number,
+  ) {}
+
+  next(): boolean {
+    if (this.exhausted) return false;
+    this.started = true;
+    for (;;) {
+      const ts = this.ts;
+      while (this.i < this.n) {
+        const t = ts[this.i]!;
+        const k = this.i++;
+        if (t <= this.lastT || t < this.mint) continue;
+        if (t > this.maxt) return this.finish();
+        this.lastT = t;
+        this.curT = t;
+        this.curV = this.vs[k]!;
+        return true;
+      }
+      if (!this.load(this.mint)) return this.finish();
+    }
+  }
+
+  seek(t: number): boolean {
+    if (this.exhausted) return false;
+    if (this.started && this.lastT >= t && this.lastT > -Infinity) return true;
+    this.started = true;
+    const target = Math.max(t, this.mint);
+    // Skip within the decoded chunk, then whole chunks that end before the target.
+    if (this.n > 0 && this.ts[this.n - 1]! < target) this.i = this.n;
+    if (this.i >= this.n && !this.load(target)) return this.finish();
+    let lo = this.i;
+    let hi = this.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.ts[mid]! < target) lo = mid + 1;
+      else hi = mid;
+    }
+    this.i = lo;
+    return this.next();
+  }
+
+  timestampMs(): number {
+    return this.curT;
+  }
+
+  value(): number {
+    return this.curV;
+  }
+
+  private finish(): false {
+    this.exhausted = true;
+    this.n = 0;
+    this.i = 0;
+    return false;
+  }
+
+  /** Decodes the next chunk that may hold samples `>= from`; false when none is left. */
+  private load(from: number): boolean {
+    while (this.ci < this.chunks.length) {
+      const c = this.chunks[this.ci++]!;
+      if (c.maxTimeMs < from || c.maxTimeMs <= this.lastT) continue;
+      if (c.minTimeMs > this.maxt) return false;
+      const k = xorChunkSampleCount(c.data);
+      if (k > this.ts.length) {
+        this.ts = new Float64Array(k);
+        this.vs = new Float64Array(k);
+      }
+      this.n = decodeXorChunk(c.data, this.ts, this.vs);
+      this.i = 0;
+      return true;
+    }
+    return false;
+  }
+}
+
+const EMPTY = new Float64Array(0);
