@@ -101,8 +101,72 @@ const enum Kind {
   RoundedGauge,
   /** Full-entropy float gauge (durations, lag). */
   NoisyGauge,
-  /** Float counter of summed durations (histogram `_sum`): full-entropy increments. */
+  /** Float counter of summed durations (`_sum`, CPU seconds): full-entropy increments. */
   SumCounter,
+  /** Bucket `b` of histogram `group` (cumulative count); bucket 0 draws the scrape's requests. */
+  HistBucket,
+  /** `_sum` of histogram `group`. */
+  HistSum,
+  /** `_count` of histogram `group`. */
+  HistCount,
+}
+
+/**
+ * One histogram's state: requests per scrape are Poisson(rate); each falls
+ * in a bucket by a fixed latency distribution, so buckets stay cumulative
+ * and `_count` equals the `+Inf` bucket.
+ */
+class HistogramGroup {
+  /** Cumulative count per bucket (the last is `+Inf`). */
+  readonly cumulative: Float64Array;
+  sum: number;
+  count: number;
+  constructor(
+    /** Mean requests per scrape. */
+    private readonly rate: number,
+    /** Probability of each bucket (not cumulative), summing to 1. */
+    private readonly shares: readonly number[],
+    /** Upper bounds of the buckets in seconds (finite ones). */
+    private readonly bounds: readonly number[],
+    start: number,
+  ) {
+    this.cumulative = new Float64Array(shares.length);
+    let c = 0;
+    for (let i = 0; i < shares.length; i++) {
+      c += Math.round(start * shares[i]!);
+      this.cumulative[i] = c;
+    }
+    this.count = c;
+    this.sum = c * 0.05;
+  }
+  advance(r: Rng): void {
+    const events = r.poisson(this.rate * (0.7 + 0.6 * r.next()));
+    let add = 0;
+    for (let e = 0; e < events; e++) {
+      // Pick a bucket, then a latency inside it.
+      let u = r.next();
+      let k = 0;
+      while (k < this.shares.length - 1 && u >= this.shares[k]!) u -= this.shares[k++]!;
+      this.cumulative[k] = this.cumulative[k]! + 1;
+      const lowS = k === 0 ? 0 : this.bounds[k - 1]!;
+      const highS = k < this.bounds.length ? this.bounds[k]! : lowS * 2;
+      add += lowS + r.next() * (highS - lowS);
+      if (e >= 64) {
+        // Many requests: the rest at the mean latency, same buckets.
+        const rest = events - e - 1;
+        this.cumulative[k] = this.cumulative[k]! + rest;
+        add += rest * (lowS + highS) * 0.5;
+        break;
+      }
+    }
+    // Make the per-bucket increments cumulative.
+    for (let k = 1; k < this.cumulative.length; k++) {
+      if (this.cumulative[k]! < this.cumulative[k - 1]!)
+        this.cumulative[k] = this.cumulative[k - 1]!;
+    }
+    this.count = this.cumulative[this.cumulative.length - 1]!;
+    this.sum += add;
+  }
 }
 
 interface SeriesState {
@@ -114,6 +178,8 @@ interface SeriesState {
   b: number;
   /** Integer state (ticks) where the kind needs it. */
   n: number;
+  /** The histogram of the Hist* kinds. */
+  group: HistogramGroup | null;
 }
 
 /**
@@ -216,12 +282,13 @@ export class ScrapeWorkload {
     value: number,
     a = 0,
     b = 1,
+    group: HistogramGroup | null = null,
   ): void {
     const all: Record<string, string> = { ...labels, __name__: name, instance, job };
     const flat: string[] = [];
     for (const k of Object.keys(all).sort()) flat.push(k, all[k]!);
     out.push({ labels: flat, target });
-    this.states.push({ kind, value, a, b, n: Math.round(value * 100) });
+    this.states.push({ kind, value, a, b, n: Math.round(value * 100), group });
   }
 
   private addNodeTarget(out: WorkloadSeries[], target: number, instance: string): void {
@@ -386,6 +453,79 @@ export class ScrapeWorkload {
       else if (kind === 2) add(name, {}, Kind.RareCounter, r.int(1e4), 0.02);
       else add(name, {}, Kind.Constant, r.int(1e6));
     }
+    // Guest CPU time (always 0 on a host without VMs), scheduler and softnet statistics.
+    for (let cpu = 0; cpu < 8; cpu++) {
+      const labels = { cpu: String(cpu) };
+      add('node_cpu_guest_seconds_total', { ...labels, mode: 'user' }, Kind.Constant, 0);
+      add('node_cpu_guest_seconds_total', { ...labels, mode: 'nice' }, Kind.Constant, 0);
+      add(
+        'node_schedstat_running_seconds_total',
+        labels,
+        Kind.SumCounter,
+        r.next() * 1e5,
+        40,
+        0.05,
+      );
+      add(
+        'node_schedstat_waiting_seconds_total',
+        labels,
+        Kind.SumCounter,
+        r.next() * 1e4,
+        40,
+        0.002,
+      );
+      add('node_schedstat_timeslices_total', labels, Kind.IntCounter, r.int(1e9), 2000, 1);
+      add('node_softnet_processed_total', labels, Kind.IntCounter, r.int(1e8), 300, 1);
+      add('node_softnet_dropped_total', labels, Kind.RareCounter, 0, 0.001);
+      add('node_softnet_times_squeezed_total', labels, Kind.RareCounter, r.int(100), 0.02);
+    }
+    // The exporter's own metrics: collectors, Go runtime, process, handler.
+    for (let c = 0; c < 40; c++) {
+      const labels = { collector: `c${c}` };
+      add('node_scrape_collector_success', labels, Kind.Constant, 1);
+      add(
+        'node_scrape_collector_duration_seconds',
+        labels,
+        Kind.NoisyGauge,
+        0.001 * (1 + r.int(20)),
+        0.0005,
+      );
+    }
+    add('go_goroutines', {}, Kind.SmallGauge, 8, 1);
+    add('go_threads', {}, Kind.Constant, 9);
+    add('go_info', { version: 'go1.22.4' }, Kind.Constant, 1);
+    for (let g = 0; g < 26; g++) {
+      const name = `go_memstats_m${g}`;
+      if (g % 3 === 0) add(name, {}, Kind.WalkGauge, 3_000_000 + r.int(1_000_000), 20_000, 8);
+      else if (g % 3 === 1) add(name, {}, Kind.IntCounter, r.int(1e9), 1 + r.int(50_000), 1);
+      else add(name, {}, Kind.Constant, r.int(1e7));
+    }
+    for (const quantile of ['0', '0.25', '0.5', '0.75', '1']) {
+      add('go_gc_duration_seconds', { quantile }, Kind.NoisyGauge, 0.0001, 0.00005);
+    }
+    add('go_gc_duration_seconds_sum', {}, Kind.SumCounter, r.next() * 10, 0.5, 0.0001);
+    add('go_gc_duration_seconds_count', {}, Kind.IntCounter, r.int(10_000), 0.5, 1);
+    add('process_cpu_seconds_total', {}, Kind.TickCounter, r.int(1e6) / 100, 2);
+    add('process_resident_memory_bytes', {}, Kind.WalkGauge, 5000 * 4096, 30, 4096);
+    add('process_virtual_memory_bytes', {}, Kind.Constant, 1_300_000_000);
+    add('process_open_fds', {}, Kind.SmallGauge, 10, 1);
+    add('process_max_fds', {}, Kind.Constant, 1_048_576);
+    add('process_start_time_seconds', {}, Kind.Constant, 1_763_000_000 + r.int(1e6));
+    add(
+      'promhttp_metric_handler_requests_total',
+      { code: '200' },
+      Kind.IntCounter,
+      r.int(1e6),
+      1,
+      1,
+    );
+    add('promhttp_metric_handler_requests_total', { code: '500' }, Kind.Constant, 0);
+    add('promhttp_metric_handler_requests_total', { code: '503' }, Kind.Constant, 0);
+    add('node_filefd_allocated', {}, Kind.SmallGauge, 2000, 20);
+    add('node_filefd_maximum', {}, Kind.Constant, 9.223372036854776e18);
+    add('node_nf_conntrack_entries', {}, Kind.SmallGauge, 300, 30);
+    add('node_nf_conntrack_entries_limit', {}, Kind.Constant, 262_144);
+    add('node_textfile_scrape_error', {}, Kind.Constant, 0);
     // Sensors and sockets.
     for (let s = 0; s < 10; s++) {
       add(
@@ -412,26 +552,30 @@ export class ScrapeWorkload {
       value: number,
       a?: number,
       b?: number,
-    ): void => this.add(out, target, instance, 'app', name, labels, kind, value, a, b);
+      group?: HistogramGroup,
+    ): void =>
+      this.add(out, target, instance, 'app', name, labels, kind, value, a, b, group ?? null);
     add('up', {}, Kind.Constant, 1);
     add('scrape_duration_seconds', {}, Kind.NoisyGauge, 0.005, 0.002);
-    const routes = ['/users', '/users/:id', '/orders', '/orders/:id', '/health', '/login'];
-    const buckets = [
-      '0.005',
-      '0.01',
-      '0.025',
-      '0.05',
-      '0.1',
-      '0.25',
-      '0.5',
-      '1',
-      '2.5',
-      '5',
-      '10',
-      '+Inf',
+    // Routes with a long-tailed request rate (a few busy, most quiet).
+    const routes = [
+      '/users',
+      '/users/:id',
+      '/orders',
+      '/orders/:id',
+      '/login',
+      '/search',
+      '/cart',
+      '/cart/items',
+      '/products',
+      '/products/:id',
+      '/admin/reports',
+      '/health',
     ];
-    for (const route of routes) {
-      const rps = route === '/health' ? 0.2 : 2 + r.next() * 50;
+    const bounds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+    const les = [...bounds.map(String), '+Inf'];
+    routes.forEach((route, rank) => {
+      const rps = route === '/health' ? 0.2 : 40 / (rank + 1) ** 1.2;
       for (const method of route.endsWith(':id') ? ['GET', 'PUT', 'DELETE'] : ['GET', 'POST']) {
         const share = method === 'GET' ? 0.8 : 0.1;
         for (const [status, frac] of [
@@ -448,41 +592,39 @@ export class ScrapeWorkload {
             1,
           );
         }
-        // Histogram per route and method: cumulative buckets.
-        const rate = rps * share * 15;
-        let cum = 0;
-        for (let bi = 0; bi < buckets.length; bi++) {
-          // Fraction of requests at or under this bound, increasing to 1.
-          const frac =
-            bi === buckets.length - 1 ? 1 : Math.min(1, 0.05 + bi * 0.11 + r.next() * 0.05);
-          cum = Math.max(cum, frac);
+        // A latency distribution centred on a route-specific bucket.
+        const centre = 2 + r.int(4);
+        const weights = les.map((_, k) => Math.exp(-Math.abs(k - centre) * 1.3));
+        const total = weights.reduce((x, y) => x + y, 0);
+        const group = new HistogramGroup(
+          rps * share * 15,
+          weights.map((x) => x / total),
+          bounds,
+          r.int(1e6),
+        );
+        les.forEach((le, k) => {
           add(
             'http_request_duration_seconds_bucket',
-            { route, method, le: buckets[bi]! },
-            Kind.IntCounter,
-            r.int(1e5),
-            rate * cum,
-            1,
+            { route, method, le },
+            Kind.HistBucket,
+            0,
+            0,
+            k,
+            group,
           );
-        }
-        add(
-          'http_request_duration_seconds_sum',
-          { route, method },
-          Kind.SumCounter,
-          r.next() * 1e4,
-          rate,
-          0.04,
-        );
+        });
+        add('http_request_duration_seconds_sum', { route, method }, Kind.HistSum, 0, 0, 1, group);
         add(
           'http_request_duration_seconds_count',
           { route, method },
-          Kind.IntCounter,
-          r.int(1e6),
-          rate,
+          Kind.HistCount,
+          0,
+          0,
           1,
+          group,
         );
       }
-    }
+    });
     add('process_cpu_seconds_total', {}, Kind.SumCounter, 1000 + r.next() * 1000, 1, 0.3);
     add('process_resident_memory_bytes', {}, Kind.WalkGauge, 150_000 * 4096, 100, 4096);
     add('process_open_fds', {}, Kind.SmallGauge, 40, 5);
@@ -533,6 +675,15 @@ function step(s: SeriesState, r: Rng): number {
     }
     case Kind.NoisyGauge:
       return Math.max(0, s.value + (r.next() - 0.5) * 2 * s.a);
+    case Kind.HistBucket: {
+      const g = s.group!;
+      if (s.b === 0) g.advance(r);
+      return g.cumulative[s.b]!;
+    }
+    case Kind.HistSum:
+      return s.group!.sum;
+    case Kind.HistCount:
+      return s.group!.count;
     case Kind.SumCounter: {
       // a: events per scrape; b: mean seconds per event.
       const events = r.poisson(s.a);
