@@ -381,6 +381,28 @@ describe('XOR chunk round trip', () => {
     }
   });
 
+  test('decodes from a Node Buffer inside a larger allocation, into large arrays', () => {
+    const s = series(
+      120,
+      (i) => T0 + i * 15_000,
+      (i) => (i % 3 === 0 ? STALE_NAN : i * 0.1),
+    );
+    const bytes = encode(s).bytes();
+    // Buffer.from copies small inputs into a shared pool: non-zero byteOffset.
+    const pooled = Buffer.from(bytes);
+    assertDecodes(pooled, s);
+    const big = new Float64Array(300_000); // 2.4 MB, beyond the view cache
+    const ts = new Float64Array(300_000);
+    const at = 250_000;
+    assert.equal(decodeXorChunk(pooled, ts.subarray(at), big.subarray(at)), 120);
+    for (let i = 0; i < 120; i++) {
+      assert.equal(ts[at + i], s.ts[i]);
+      assert.equal(bitsOf(big, at + i), bitsOf(s.vs, i));
+    }
+    assert.equal(big[at - 1], 0);
+    assert.equal(big[at + 120], 0);
+  });
+
   test('decodes into a Float64Array view that shares its buffer', () => {
     const s = series(
       120,

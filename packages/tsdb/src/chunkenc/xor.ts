@@ -605,7 +605,7 @@ function decodeInto(
   q = p >>> 5;
   o = p & 31;
   x = (w[q]! << o) | ((w[q + 1]! >>> 1) >>> (31 - o));
-  if (endBits - p >= 8 || x !== 0) {
+  if (p > endBits || endBits - p >= 8 || x !== 0) {
     throw corrupt('unexpected bits after the last sample', { numSamples: n, bytes: len });
   }
   if (state !== null) {
@@ -620,17 +620,26 @@ function decodeInto(
   return n;
 }
 
-// One Uint32Array view over the last values buffer decoded into, reused.
+// A Uint32Array view over the buffer of the last values array decoded
+// into, reused while callers keep decoding into the same buffer. Only
+// buffers up to VIEW_CACHE_MAX_BYTES are kept, so that a large one is not
+// held alive after its user is done with it.
+const VIEW_CACHE_MAX_BYTES = 1 << 20;
 let viewBuffer: ArrayBufferLike | null = null;
 let viewWords: Uint32Array = new Uint32Array(0);
 
+/** Words over `values` and the index of its first word in them. */
 function wordsOf(values: Float64Array): Uint32Array {
   const buffer = values.buffer;
-  if (buffer !== viewBuffer || viewWords.length * 4 < values.byteOffset + values.byteLength) {
+  if (buffer === viewBuffer && viewWords.length * 4 >= values.byteOffset + values.byteLength) {
+    return viewWords;
+  }
+  if (buffer.byteLength <= VIEW_CACHE_MAX_BYTES) {
     viewWords = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
     viewBuffer = buffer;
+    return viewWords;
   }
-  return viewWords;
+  return new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
 }
 
 /**
