@@ -66,10 +66,12 @@ function ctz32(x: number): number {
  */
 export class XorChunkEncoder {
   private buf: Uint8Array;
-  /** Index of the byte the next bit goes into. */
+  /** Index of the byte the next bit goes into (all bytes before it are final). */
   private bytePos = XOR_CHUNK_HEADER_BYTES;
-  /** Free bits left in `buf[bytePos]` (1..8; 8 means byte-aligned). */
-  private bitsFree = 8;
+  /** Bits already in the byte at `bytePos` (0..7), also kept in `acc`. */
+  private accBits = 0;
+  /** The `accBits` bits of the byte at `bytePos`, right-aligned. */
+  private acc = 0;
   private count = 0;
   private firstT = 0;
   private lastT = 0;
@@ -110,7 +112,7 @@ export class XorChunkEncoder {
 
   /** Bytes of the encoded chunk so far (header included). */
   get sizeBytes(): number {
-    return this.bitsFree === 8 ? this.bytePos : this.bytePos + 1;
+    return this.accBits === 0 ? this.bytePos : this.bytePos + 1;
   }
 
   /**
@@ -164,7 +166,11 @@ export class XorChunkEncoder {
       }
       throw badTimestamp(timestampMs);
     }
-    if (delta > MAX_SAFE || !Number.isSafeInteger(timestampMs)) throw badTimestamp(timestampMs);
+    // With the last timestamp a safe integer and 0 < delta <= 2^53 - 1, this
+    // makes timestampMs a safe integer too.
+    if (delta > MAX_SAFE || timestampMs > MAX_SAFE || Math.floor(timestampMs) !== timestampMs) {
+      throw badTimestamp(timestampMs);
+    }
     if (n >= XOR_CHUNK_MAX_SAMPLES) {
       throw new VigilError(
         ErrorCodes.SAMPLE_OUT_OF_BOUNDS,
@@ -238,7 +244,8 @@ export class XorChunkEncoder {
     enc.buf.set(data);
     enc.count = n;
     enc.bytePos = state.endBit >>> 3;
-    enc.bitsFree = 8 - (state.endBit & 7);
+    enc.accBits = state.endBit & 7;
+    enc.acc = enc.accBits === 0 ? 0 : enc.buf[enc.bytePos]! >>> (8 - enc.accBits);
     if (n > 0) {
       enc.firstT = ts[0]!;
       enc.lastT = state.lastT;
@@ -336,23 +343,39 @@ export class XorChunkEncoder {
     }
   }
 
-  /** Writes the low `n` bits of `v` (1 <= n <= 32), most significant first. */
+  /**
+   * Writes the low `n` bits of `v` (1 <= n <= 32), most significant first.
+   * Whole bytes go to the buffer; the last, partial one is kept in `acc`
+   * and also stored, so that the buffer is always a complete chunk.
+   */
   private writeBits(v: number, n: number): void {
     const buf = this.buf;
     let pos = this.bytePos;
-    let free = this.bitsFree;
-    while (n >= free) {
-      n -= free;
-      buf[pos] = buf[pos]! | ((v >>> n) & ((1 << free) - 1));
-      pos++;
-      free = 8;
+    let bits = this.accBits;
+    let acc = this.acc;
+    if (n > 24) {
+      const hiBits = n - 16;
+      acc = (acc << hiBits) | ((v >>> 16) & ((1 << hiBits) - 1));
+      bits += hiBits;
+      while (bits >= 8) {
+        bits -= 8;
+        buf[pos++] = acc >>> bits;
+      }
+      acc &= (1 << bits) - 1;
+      v &= 0xffff;
+      n = 16;
     }
-    if (n > 0) {
-      free -= n;
-      buf[pos] = buf[pos]! | ((v & ((1 << n) - 1)) << free);
+    acc = (acc << n) | (v & ((1 << n) - 1));
+    bits += n;
+    while (bits >= 8) {
+      bits -= 8;
+      buf[pos++] = acc >>> bits;
     }
+    acc &= (1 << bits) - 1;
+    buf[pos] = acc << (8 - bits);
     this.bytePos = pos;
-    this.bitsFree = free;
+    this.accBits = bits;
+    this.acc = acc;
   }
 }
 
