@@ -110,6 +110,16 @@ export class XorChunkEncoder {
     return this.lastT;
   }
 
+  /**
+   * The last sample's value, bits exact (for duplicate checks after
+   * {@link XorChunkEncoder.resume}); only meaningful when `numSamples > 0`.
+   */
+  get lastValue(): number {
+    scratchU32[HI] = this.lastHi;
+    scratchU32[LO] = this.lastLo;
+    return scratchF64[0]!;
+  }
+
   /** Bytes of the encoded chunk so far (header included). */
   get sizeBytes(): number {
     return this.accBits === 0 ? this.bytePos : this.bytePos + 1;
