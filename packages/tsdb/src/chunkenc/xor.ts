@@ -764,9 +764,17 @@ export class XorChunkIterator implements SampleIterator {
 
   /** Moves to the next sample; false when there is none. */
   next(): boolean {
-    if (!this.decoded) this.decode();
-    if (this.i < this.end) this.i++;
-    return this.i < this.end;
+    const i = this.i + 1;
+    if (i < this.end) {
+      this.i = i;
+      return true;
+    }
+    if (!this.decoded) {
+      this.decode();
+      return this.next();
+    }
+    this.i = this.end;
+    return false;
   }
 
   /** Moves to the first sample at or after `t` (ms); never backwards. */
