@@ -459,7 +459,8 @@ describe('XOR chunk snapshots and resume', () => {
     for (let i = 0; i < s.ts.length; i++) {
       enc.append(s.ts[i]!, s.vs[i]!);
       snapshots.push(enc.bytes());
-      assert.equal(enc.view().length, enc.sizeBytes);
+      assert.deepEqual(enc.view(), snapshots[snapshots.length - 1]);
+      assert.equal(enc.sizeBytes, enc.view().length);
     }
     snapshots.forEach((data, k) => assertDecodes(data, s, k));
   });
