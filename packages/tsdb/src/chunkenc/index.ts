@@ -9,5 +9,19 @@ export {
   decodeXorChunk,
   xorChunkSampleCount,
 } from './xor.js';
+export {
+  SCALED_CHUNK_ENCODING,
+  SCALED_CHUNK_MAX_SCALE,
+  decodeScaledChunk,
+  encodeScaledChunk,
+  scaledChunkSampleCount,
+} from './scaled.js';
+export {
+  ChunkIterator,
+  chunkEncoding,
+  chunkSampleCount,
+  decodeChunk,
+  encodeCompletedChunk,
+} from './chunk.js';
 export { ScrapeWorkload } from './workload.js';
 export type { ScrapeWorkloadOptions, WorkloadSeries } from './workload.js';

@@ -430,8 +430,16 @@ export function xorChunkSampleCount(data: Uint8Array): number {
 const PAD_WORDS = 8;
 let words = new Int32Array(64);
 
-/** Loads `data` into {@link words}, zero-padded; returns the words array. */
-function loadWords(data: Uint8Array): Int32Array {
+/**
+ * Loads `data` into a shared array of big-endian 32-bit words followed by
+ * at least 8 zero words, so that any 32 bits at a bit position inside the
+ * chunk can be read with two loads and no bounds checks. Returns the
+ * shared array: valid until the next call (any chunk decoder's), so use it
+ * synchronously. Internal to the chunk encodings (not exported by the barrel).
+ *
+ * @internal
+ */
+export function loadWords(data: Uint8Array): Int32Array {
   const len = data.length;
   const full = len >>> 2;
   if (words.length < full + PAD_WORDS + 1) words = new Int32Array((full + PAD_WORDS + 1) * 2);
@@ -799,8 +807,13 @@ export class XorChunkIterator implements SampleIterator {
   }
 }
 
-/** First index in [from, to) with ts[index] >= t, or `to`. */
-function lowerBound(ts: Float64Array, from: number, to: number, t: number): number {
+/**
+ * First index in [from, to) with ts[index] >= t, or `to`. Internal to the
+ * chunk encodings.
+ *
+ * @internal
+ */
+export function lowerBound(ts: Float64Array, from: number, to: number, t: number): number {
   let lo = from;
   let hi = to;
   while (lo < hi) {
@@ -811,8 +824,13 @@ function lowerBound(ts: Float64Array, from: number, to: number, t: number): numb
   return lo;
 }
 
-/** First index in [from, to) with ts[index] > t, or `to`. */
-function upperBound(ts: Float64Array, from: number, to: number, t: number): number {
+/**
+ * First index in [from, to) with ts[index] > t, or `to`. Internal to the
+ * chunk encodings.
+ *
+ * @internal
+ */
+export function upperBound(ts: Float64Array, from: number, to: number, t: number): number {
   let lo = from;
   let hi = to;
   while (lo < hi) {
