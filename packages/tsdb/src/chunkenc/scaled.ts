@@ -298,7 +298,7 @@ export function encodeScaledChunk(
   out[0] = SCALED_CHUNK_ENCODING;
   out[1] = n >>> 8;
   out[2] = n & 0xff;
-  if (n === 0) return out.slice(0, 3);
+  if (n === 0) return maxBytes < 3 ? null : out.slice(0, 3);
 
   // The scale: the largest of the smallest exponents that reproduce each value.
   let k = 0;
