@@ -596,6 +596,16 @@ describe('chunk corruption', () => {
       assert.ok(d !== null);
       sources.push(d);
     }
+    // Divisors in both sequences: whole seconds, 4096-byte pages.
+    let pv = 1 << 30;
+    const pages = series(
+      150,
+      (i) => 1000 * (1_764_000_000 + 15 * i + Math.floor(frnd() * 3)),
+      () => (pv += (Math.floor(frnd() * 21) - 10) * 4096),
+    );
+    const withDivisors = encodeScaledChunk(pages.ts, pages.vs, 150)!;
+    assert.equal(withDivisors[3]! & 0x18, 0x18);
+    sources.push(withDivisors);
     const ts = new Float64Array(XOR_CHUNK_MAX_SAMPLES);
     const vs = new Float64Array(XOR_CHUNK_MAX_SAMPLES);
     const it = new ChunkIterator(good);
