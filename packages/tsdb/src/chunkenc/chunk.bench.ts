@@ -10,7 +10,13 @@
 // 7) of one pass over all chunks. The machine may be shared: the best round
 // is closer to the code's own speed.
 import { performance } from 'node:perf_hooks';
-import { ChunkIterator, chunkEncoding, decodeChunk, encodeCompletedChunk } from './chunk.js';
+import {
+  ChunkIterator,
+  chunkEncoding,
+  decodeChunk,
+  encodeCompletedChunk,
+  transcodeCompletedChunk,
+} from './chunk.js';
 import { SCALED_CHUNK_ENCODING } from './scaled.js';
 import { ScrapeWorkload } from './workload.js';
 import { XorChunkEncoder, decodeXorChunk } from './xor.js';
@@ -193,6 +199,9 @@ compaction(5);
   const encodeRate = rate(samples, () => {
     for (const s of d.series) sink += encodeCompletedChunk(s.timestamps, s.values, N).length;
   });
+  const transcodeRate = rate(samples, () => {
+    for (const c of xor) sink += transcodeCompletedChunk(c).length;
+  });
   const ts = new Float64Array(N);
   const vs = new Float64Array(N);
   const decodeBest = rate(samples, () => {
@@ -215,6 +224,7 @@ compaction(5);
     sink += acc;
   });
   console.log(`encodeCompletedChunk (XOR + scaled, keep the smaller): ${fmt(encodeRate)}`);
+  console.log(`transcodeCompletedChunk of the XOR chunks: ${fmt(transcodeRate)}`);
   console.log(`decodeChunk on the best-of mix: ${fmt(decodeBest)}`);
   console.log(`decodeChunk on the scaled chunks only: ${fmt(decodeScaled)}`);
   console.log(`decodeXorChunk on XOR-only chunks (before): ${fmt(decodeXor)}`);

@@ -8,6 +8,7 @@ import {
   chunkSampleCount,
   decodeChunk,
   encodeCompletedChunk,
+  transcodeCompletedChunk,
 } from './chunk.js';
 import {
   SCALED_CHUNK_ENCODING,
@@ -380,6 +381,31 @@ describe('encodeCompletedChunk and the dispatching decoders', () => {
       );
       assert.ok(best < 0.7 * xor, `best ${best} vs XOR ${xor}`);
     }
+  });
+
+  test('transcodeCompletedChunk gives what encodeCompletedChunk gives', () => {
+    const w = new ScrapeWorkload({ seed: 4, nodeTargets: 1, httpTargets: 1, jitterMs: 2 });
+    let kept = 0;
+    let changed = 0;
+    for (const s of w.samplesPerSeries(100)) {
+      const x = xorBytes({ ts: s.timestamps, vs: s.values });
+      const best = encodeCompletedChunk(s.timestamps, s.values, 100);
+      const t = transcodeCompletedChunk(x);
+      assert.deepEqual(t, best);
+      if (t === x) kept++;
+      else changed++;
+      // Transcoding the result again changes nothing.
+      assert.equal(transcodeCompletedChunk(t), t);
+    }
+    assert.ok(kept > 10 && changed > 100, `kept ${kept}, changed ${changed}`);
+    const staleAtEnd = series(
+      3,
+      (i) => i,
+      (i) => (i === 2 ? STALE_NAN : 1),
+    );
+    assertDecodes(transcodeCompletedChunk(xorBytes(staleAtEnd)), staleAtEnd);
+    assertCorrupt(() => transcodeCompletedChunk(new Uint8Array([1, 0, 1])));
+    assertCorrupt(() => transcodeCompletedChunk(new Uint8Array([9, 0, 0])));
   });
 
   test('XOR chunks decode through the generic decoders exactly as before', () => {
