@@ -342,18 +342,24 @@ export function encodeScaledChunk(
   if (n === 0) return maxBytes < 3 ? null : out.slice(0, 3);
 
   // The scale: the largest of the smallest exponents that reproduce each value.
+  // Values exact at no scale are exceptions whatever the scale: give up
+  // early when they alone exceed `maxBytes` (full-entropy floats).
   let k = 0;
   let p = 1;
+  const maxExceptions = (maxBytes - HEADER_BYTES) / 9;
+  let hopeless = 0;
   for (let i = 0; i < n; i++) {
     const v = values[i]!;
-    if (exactAt(v, p) || !Number.isFinite(v)) continue;
-    for (let kk = k + 1; kk <= SCALED_CHUNK_MAX_SCALE; kk++) {
+    if (exactAt(v, p)) continue;
+    let kk = k + 1;
+    for (; kk <= SCALED_CHUNK_MAX_SCALE; kk++) {
       if (exactAt(v, POW10[kk]!)) {
         k = kk;
         p = POW10[kk]!;
         break;
       }
     }
+    if (kk > SCALED_CHUNK_MAX_SCALE && ++hopeless > maxExceptions) return null;
   }
   // The integers; values not exact at that scale are exceptions, with the
   // previous integer (or the next one, at the start) as a placeholder.
@@ -368,11 +374,11 @@ export function encodeScaledChunk(
       last = m;
     } else {
       excIdx[exceptions++] = i;
+      if (exceptions > maxExceptions) return null;
       ints[i] = last;
     }
   }
   if (last !== last) ints.fill(0, 0, n);
-  if (HEADER_BYTES + 9 * exceptions > maxBytes) return null;
 
   out[3] = k;
   outPos = HEADER_BYTES;
