@@ -9,7 +9,7 @@ export const TSDB_FORMAT_VERSION = 1;
 export const TSDB_FILE_NAME = 'vigil-tsdb.sqlite';
 
 /** SQLite page size of new stores (bytes). */
-export const TSDB_PAGE_SIZE = 4096;
+export const TSDB_PAGE_SIZE = 16384;
 
 /** Keys of the `meta` table. */
 export const MetaKeys = {
@@ -39,6 +39,10 @@ CREATE TABLE chunks (id INTEGER PRIMARY KEY, series_id INTEGER NOT NULL, mint IN
   maxt INTEGER NOT NULL, samples INTEGER NOT NULL, crc INTEGER NOT NULL, data BLOB NOT NULL);
 CREATE INDEX chunks_by_series ON chunks (series_id, mint, maxt);
 CREATE INDEX chunks_by_maxt ON chunks (maxt);
+CREATE TABLE recent_chunks (id INTEGER PRIMARY KEY, series_id INTEGER NOT NULL, mint INTEGER NOT NULL,
+  maxt INTEGER NOT NULL, samples INTEGER NOT NULL, crc INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE INDEX recent_chunks_by_series ON recent_chunks (series_id, mint, maxt);
+CREATE INDEX recent_chunks_by_maxt ON recent_chunks (maxt);
 CREATE TABLE head_chunks (series_id INTEGER PRIMARY KEY, crc INTEGER NOT NULL, data BLOB NOT NULL);
 CREATE TABLE wal (seq INTEGER PRIMARY KEY, data BLOB NOT NULL);
 `;

@@ -109,8 +109,10 @@ const DEFAULTS = {
 export const COMPACTED_CHUNK_MAX_SAMPLES = 2048;
 /** ...and cuts a merged chunk once it reaches this size, so rows stay inside one 4 KiB page. */
 export const COMPACTED_CHUNK_MAX_BYTES = 3500;
-/** Series compacted per maintenance step. */
-const COMPACTION_SERIES_PER_STEP = 2000;
+/** A compaction window is merged once the newest sample is this far (ms) past its end. */
+const COMPACTION_GRACE_MS = 3_600_000;
+/** Samples (roughly) compacted per maintenance step, to keep each step short. */
+const COMPACTION_SAMPLES_PER_STEP = 500_000;
 
 const NOOP_LOGGER: TsdbLogger = { info() {}, warn() {}, error() {} };
 
@@ -284,7 +286,8 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
       this.lastRetentionAt = now;
       this.applyRetention();
     }
-    this.compactStep(force ? Infinity : COMPACTION_SERIES_PER_STEP);
+    if (force) while (this.compactStep(Infinity) > 0 || this.compactionCursor !== undefined);
+    else this.compactStep(COMPACTION_SAMPLES_PER_STEP);
   }
 
   /**
@@ -314,6 +317,7 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
     this.walRecords = 0;
     this.walSamples = 0;
     this.lastCheckpointAt = Date.now();
+    this.vacuumIfSparse();
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.metrics.checkpointDuration.observe((performance.now() - start) / 1000);
   }
@@ -339,10 +343,22 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
     return deleted;
   }
 
-  /** Runs compaction until no closed window is left. Returns the chunk rows merged away. */
-  compact(): number {
+  /**
+   * Runs compaction until no closed window is left and returns the chunk
+   * rows merged away. With `all`, also compacts the chunks of windows still
+   * open (what a benchmark or an operator wants before measuring the disk);
+   * chunks written later to those windows become rows of their own.
+   */
+  compact(all = false): number {
     this.assertOpen();
-    return this.compactStep(Infinity);
+    if (all) {
+      this.compactionCursor = undefined;
+      this.writeTransaction(() => this.persistPending());
+    }
+    const end = all ? Infinity : undefined;
+    let merged = this.compactStep(Infinity, end);
+    while (this.compactionCursor !== undefined) merged += this.compactStep(Infinity, end);
+    return merged;
   }
 
   /**
@@ -382,7 +398,7 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
   chunksOf(s: HeadSeries, mint: number, maxt: number, warnings: string[]): ChunkSource[] {
     const out: ChunkSource[] = [];
     if (s.persistedMaxT >= mint && s.firstT <= maxt) {
-      const rows = this.stmts.selectChunks.all(s.ref, mint, maxt) as [
+      const rows = this.stmts.selectChunks.all({ s: s.ref, a: mint, b: maxt }) as [
         number,
         number,
         number,
@@ -584,7 +600,7 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
     for (const { series, chunk } of pending) {
       if (series.removed) continue;
       const data = asBuffer(chunk.data);
-      this.stmts.insertChunk.run(
+      this.stmts.insertRecent.run(
         series.ref,
         chunk.minTimeMs,
         chunk.maxTimeMs,
@@ -642,6 +658,13 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
     this.persistedSamples += samples;
     this.stmts.setMeta.run(this.persistedChunks, MetaKeys.chunkRows);
     this.stmts.setMeta.run(this.persistedSamples, MetaKeys.chunkSamples);
+  }
+
+  /** Returns free pages to the file system when more than a quarter of the file is free. */
+  private vacuumIfSparse(): void {
+    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    const pages = this.db.pragma('page_count', { simple: true }) as number;
+    if (free > 16 && free * 20 > pages) this.db.pragma('incremental_vacuum');
   }
 
   private bytesOnDisk(): number {
@@ -706,15 +729,17 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
     }
     for (const s of head.byRef) if (s !== undefined) head.allRefs.push(s.ref);
     for (const row of db
-      .prepare('SELECT series_id, min(mint), max(maxt) FROM chunks GROUP BY series_id')
+      .prepare(
+        'SELECT series_id, min(mint), max(maxt) FROM chunks GROUP BY series_id UNION ALL SELECT series_id, min(mint), max(maxt) FROM recent_chunks GROUP BY series_id',
+      )
       .raw()
       .iterate()) {
       const [id, mint, maxt] = row as [number, number, number];
       const s = head.byRef[id];
       if (s === undefined) continue;
-      s.firstT = mint;
-      s.persistedMaxT = maxt;
-      s.lastT = maxt;
+      if (mint < s.firstT) s.firstT = mint;
+      if (maxt > s.persistedMaxT) s.persistedMaxT = maxt;
+      s.lastT = s.persistedMaxT;
       if (maxt > this.maxTimeMs) this.maxTimeMs = maxt;
     }
     // Last values of series whose newest data is persisted: needed for the
@@ -792,7 +817,7 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
       let data: Uint8Array;
       if (s.chunk !== null) data = s.chunk.view();
       else {
-        const row = this.stmts.lastChunk.get(s.ref) as [number, Buffer] | undefined;
+        const row = this.stmts.lastChunk.get({ s: s.ref }) as [number, Buffer] | undefined;
         if (row === undefined || crc32(row[1]) !== row[0]) continue;
         data = row[1];
       }
@@ -814,8 +839,8 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
     // older than the cutoff can come back by replay.
     this.checkpoint();
     const st = this.stmts;
-    const affected = st.seriesWithChunksBefore.all(cutoff) as [number][];
-    const sums = st.countChunksBefore.get(cutoff) as [number, number | null];
+    const affected = st.seriesWithChunksBefore.all({ t: cutoff }) as [number][];
+    const sums = st.countChunksBefore.get({ t: cutoff }) as [number, number | null];
     const rows = sums[0];
     const samples = sums[1] ?? 0;
     const headDropped: HeadSeries[] = [];
@@ -824,6 +849,7 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
     }
     this.writeTransaction(() => {
       st.deleteChunksBefore.run(cutoff);
+      st.deleteRecentBefore.run(cutoff);
       this.addChunkCounters(-rows, -samples);
       for (const s of headDropped) st.deleteHead.run(s.ref);
       st.setMeta.run(cutoff, MetaKeys.minValidTimeMs);
@@ -852,17 +878,23 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
       const st = this.stmts;
       const victims: [number, number, number, number, number][] = [];
       let freed = 0;
-      for (const row of st.oldestChunks.iterate()) {
-        const r = row as [number, number, number, number, number];
-        victims.push(r);
-        freed += r[3] + 48;
-        if (freed >= excess * 1.1) break;
+      // Compacted rows are older than recent ones; take those first.
+      let fromRecent = false;
+      for (const stmt of [st.oldestChunks, st.oldestRecent]) {
+        for (const row of stmt.iterate()) {
+          const r = row as [number, number, number, number, number];
+          victims.push(r);
+          freed += r[3] + 48;
+          if (freed >= excess * 1.1) break;
+        }
+        if (victims.length > 0) break;
+        fromRecent = true;
       }
       if (victims.length === 0) break;
       let samples = 0;
       this.writeTransaction(() => {
         for (const [id, , n] of victims) {
-          st.deleteChunk.run(id);
+          (fromRecent ? st.deleteRecent : st.deleteChunk).run(id);
           samples += n;
         }
         this.addChunkCounters(-victims.length, -samples);
@@ -882,7 +914,7 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
 
   /** Recomputes `firstT` and `persistedMaxT` of a series after chunk rows were deleted. */
   private refreshRange(s: HeadSeries): void {
-    const row = this.stmts.seriesRange.get(s.ref) as [number | null, number | null];
+    const row = this.stmts.seriesRange.get({ s: s.ref }) as [number | null, number | null];
     const [mint, maxt] = row;
     s.persistedMaxT = maxt ?? -Infinity;
     let first = mint ?? Infinity;
@@ -921,50 +953,55 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
   }
 
   // ---------------------------------------------------------------------------
-  // Compaction: chunk rows of a series whose first sample falls in the same
-  // closed window are merged into as few rows as the size limits allow.
+  // Compaction: completed chunks land in `recent_chunks` (120 samples each).
+  // Once a window of `compactionWindowMs` is closed, each series' recent rows
+  // of that window are merged into as few rows as the size limits allow and
+  // moved to `chunks`, series after series, so `chunks` grows in append order
+  // (full pages) and `recent_chunks` frees whole pages.
 
-  private compactStep(seriesBudget: number): number {
+  private compactStep(sampleBudget: number, endOverride?: number): number {
     const w = this.opts.compactionWindowMs;
     if (w <= 0 || this.maxTimeMs === -Infinity) return 0;
-    // A window is closed one full window after it ended.
-    const closedUntil = Math.floor((this.maxTimeMs - w) / w) * w;
+    // Windows ending before this are closed: by then the chunks that started
+    // in them have been cut (at 120 samples) and written.
+    const closedEnd = endOverride ?? Math.floor((this.maxTimeMs - COMPACTION_GRACE_MS) / w) * w;
+    let cur = this.compactionCursor;
+    if (cur === undefined) {
+      if (closedEnd <= this.compactedUntilMs && endOverride === undefined) return 0;
+      cur = { windowStart: closedEnd, refs: this.head.allRefs.slice(), next: 0 };
+      this.compactionCursor = cur;
+    }
+    const end = cur.windowStart;
     let merged = 0;
-    let budget = seriesBudget;
-    while (budget > 0) {
-      let cur = this.compactionCursor;
-      if (cur === undefined) {
-        let start = this.compactedUntilMs;
-        if (start === Number.MIN_SAFE_INTEGER) {
-          const min = this.stmts.minMaxt.get() as [number | null];
-          if (min[0] === null) return merged;
-          start = Math.floor(min[0] / w) * w;
-        }
-        if (start + w > closedUntil) return merged;
-        cur = { windowStart: start, refs: this.head.allRefs.slice(), next: 0 };
-        this.compactionCursor = cur;
+    let budget = sampleBudget;
+    const work: HeadSeries[] = [];
+    while (budget > 0 && cur.next < cur.refs.length) {
+      const s = this.head.byRef[cur.refs[cur.next++]!];
+      if (s === undefined || s.firstT >= end || s.persistedMaxT === -Infinity) continue;
+      work.push(s);
+      budget -= 1000; // a rough bound of the samples a series brings per window
+    }
+    if (work.length > 0) {
+      this.writeTransaction(() => {
+        for (const s of work) merged += this.compactSeries(s, end, w);
+      });
+    }
+    if (cur.next >= cur.refs.length) {
+      this.compactionCursor = undefined;
+      if (Number.isFinite(end) && end > this.compactedUntilMs) {
+        this.compactedUntilMs = end;
+        this.writeTransaction(() => this.stmts.setMeta.run(end, MetaKeys.compactedUntilMs));
       }
-      while (budget > 0 && cur.next < cur.refs.length) {
-        const ref = cur.refs[cur.next++]!;
-        budget--;
-        const s = this.head.byRef[ref];
-        if (s === undefined || s.firstT >= cur.windowStart + w || s.persistedMaxT < cur.windowStart)
-          continue;
-        merged += this.compactSeriesWindow(s, cur.windowStart, w);
-      }
-      if (cur.next >= cur.refs.length) {
-        this.compactedUntilMs = cur.windowStart + w;
-        this.stmts.setMeta.run(this.compactedUntilMs, MetaKeys.compactedUntilMs);
-        this.compactionCursor = undefined;
-      }
+      this.vacuumIfSparse();
     }
     if (merged > 0) this.metrics.compactedChunks.inc(merged);
     return merged;
   }
 
-  private compactSeriesWindow(s: HeadSeries, windowStart: number, w: number): number {
+  /** Moves the recent rows of `s` starting before `end` to `chunks`, merged per window. Inside a transaction. */
+  private compactSeries(s: HeadSeries, end: number, w: number): number {
     const st = this.stmts;
-    const rows = st.chunksInWindow.all(s.ref, windowStart, windowStart + w) as [
+    const rows = st.recentBefore.all(s.ref, end) as [
       number,
       number,
       number,
@@ -972,61 +1009,116 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
       number,
       Buffer,
     ][];
-    if (rows.length < 2) return 0;
-    let total = 0;
-    for (const r of rows) {
-      if (crc32(r[5]) !== r[4]) return 0; // leave damaged rows alone; queries report them
-      total += r[3];
-    }
-    const ts = new Float64Array(total);
-    const vs = new Float64Array(total);
-    let n = 0;
-    try {
-      for (const r of rows) {
-        const k = xorChunkSampleCount(r[5]);
-        const tt = new Float64Array(k);
-        const vv = new Float64Array(k);
-        const got = decodeXorChunk(r[5], tt, vv);
-        for (let i = 0; i < got; i++) {
-          if (n > 0 && tt[i]! <= ts[n - 1]!) continue;
-          if (n === ts.length) break;
-          ts[n] = tt[i]!;
-          vs[n] = vv[i]!;
-          n++;
-        }
+    if (rows.length === 0) return 0;
+    let written = 0;
+    let deltaSamples = 0;
+    let i = 0;
+    while (i < rows.length) {
+      const window = Math.floor(rows[i]![1] / w);
+      let j = i + 1;
+      while (j < rows.length && Math.floor(rows[j]![1] / w) === window) j++;
+      const group = rows.slice(i, j);
+      i = j;
+      let ok = true;
+      let total = 0;
+      for (const r of group) {
+        if (crc32(r[5]) !== r[4]) ok = false;
+        total += r[3];
       }
-    } catch {
-      return 0;
+      if (!ok || group.length === 1) {
+        // Moved unchanged (a damaged row too: queries report it, nothing is lost here).
+        for (const r of group) {
+          st.insertChunk.run(s.ref, r[1], r[2], r[3], r[4], r[5]);
+          st.deleteRecent.run(r[0]);
+          written++;
+        }
+        continue;
+      }
+      const merged = mergeChunks(
+        group.map((r) => r[5]),
+        total,
+      );
+      if (merged === undefined) {
+        for (const r of group) {
+          st.insertChunk.run(s.ref, r[1], r[2], r[3], r[4], r[5]);
+          st.deleteRecent.run(r[0]);
+          written++;
+        }
+        continue;
+      }
+      for (const r of group) st.deleteRecent.run(r[0]);
+      for (const c of merged.chunks) {
+        st.insertChunk.run(s.ref, c.mint, c.maxt, c.n, crc32(c.data), c.data);
+        written++;
+      }
+      deltaSamples += merged.samples - total;
     }
-    const out: { mint: number; maxt: number; n: number; data: Buffer }[] = [];
-    let enc = new XorChunkEncoder();
-    const flush = (): void => {
-      if (enc.numSamples === 0) return;
-      out.push({
-        mint: enc.minTimeMs,
-        maxt: enc.maxTimeMs,
-        n: enc.numSamples,
-        data: asBuffer(enc.view()),
-      });
-      enc = new XorChunkEncoder();
-    };
-    for (let i = 0; i < n; i++) {
-      enc.append(ts[i]!, vs[i]!);
-      if (
-        enc.numSamples >= COMPACTED_CHUNK_MAX_SAMPLES ||
-        enc.sizeBytes >= COMPACTED_CHUNK_MAX_BYTES
-      )
-        flush();
-    }
-    flush();
-    if (out.length >= rows.length) return 0;
-    this.writeTransaction(() => {
-      for (const r of rows) st.deleteChunk.run(r[0]);
-      for (const c of out) st.insertChunk.run(s.ref, c.mint, c.maxt, c.n, crc32(c.data), c.data);
-      this.addChunkCounters(out.length - rows.length, n - total);
-    });
-    return rows.length - out.length;
+    this.addChunkCounters(written - rows.length, deltaSamples);
+    return rows.length - written;
   }
+}
+
+interface MergedChunk {
+  mint: number;
+  maxt: number;
+  n: number;
+  data: Buffer;
+}
+
+let mergeT = new Float64Array(4096);
+let mergeV = new Float64Array(4096);
+
+/** Decodes chunks (in time order) and re-encodes their samples into as few chunks as the limits allow. */
+function mergeChunks(
+  blobs: readonly Uint8Array[],
+  total: number,
+): { chunks: MergedChunk[]; samples: number } | undefined {
+  if (mergeT.length < total) {
+    mergeT = new Float64Array(total);
+    mergeV = new Float64Array(total);
+  }
+  let n = 0;
+  try {
+    for (const b of blobs) {
+      const k = xorChunkSampleCount(b);
+      if (n + k > mergeT.length) return undefined;
+      const got = decodeXorChunk(b, mergeT.subarray(n), mergeV.subarray(n));
+      // Keep strictly increasing timestamps (rows never overlap; be safe anyway).
+      let w = n;
+      for (let i = n; i < n + got; i++) {
+        if (w > 0 && mergeT[i]! <= mergeT[w - 1]!) continue;
+        mergeT[w] = mergeT[i]!;
+        mergeV[w] = mergeV[i]!;
+        w++;
+      }
+      n = w;
+    }
+  } catch {
+    return undefined;
+  }
+  const chunks: MergedChunk[] = [];
+  let enc = new XorChunkEncoder(COMPACTED_CHUNK_MAX_BYTES + 64);
+  const flush = (): void => {
+    if (enc.numSamples === 0) return;
+    chunks.push({
+      mint: enc.minTimeMs,
+      maxt: enc.maxTimeMs,
+      n: enc.numSamples,
+      data: asBuffer(enc.bytes()),
+    });
+    enc = new XorChunkEncoder(COMPACTED_CHUNK_MAX_BYTES + 64);
+  };
+  for (let i = 0; i < n; i++) {
+    enc.append(mergeT[i]!, mergeV[i]!);
+    if (
+      enc.numSamples >= COMPACTED_CHUNK_MAX_SAMPLES ||
+      enc.sizeBytes >= COMPACTED_CHUNK_MAX_BYTES
+    ) {
+      flush();
+    }
+  }
+  flush();
+  return { chunks, samples: n };
 }
 
 /** The value of a chunk's last sample, or undefined for an empty chunk. */
@@ -1040,6 +1132,8 @@ function lastValueOf(data: Uint8Array): number | undefined {
 }
 
 function prepare(db: Database.Database) {
+  const both = (sql: string): string =>
+    `${sql.replaceAll('$T', 'chunks')} UNION ALL ${sql.replaceAll('$T', 'recent_chunks')}`;
   return {
     insertPair: db.prepare('INSERT INTO label_pairs (id, name, value) VALUES (?, ?, ?)'),
     insertSeries: db.prepare('INSERT INTO series (id, pairs) VALUES (?, ?)'),
@@ -1051,29 +1145,56 @@ function prepare(db: Database.Database) {
     insertChunk: db.prepare(
       'INSERT INTO chunks (series_id, mint, maxt, samples, crc, data) VALUES (?, ?, ?, ?, ?, ?)',
     ),
+    insertRecent: db.prepare(
+      'INSERT INTO recent_chunks (series_id, mint, maxt, samples, crc, data) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
     deleteChunk: db.prepare('DELETE FROM chunks WHERE id = ?'),
+    deleteRecent: db.prepare('DELETE FROM recent_chunks WHERE id = ?'),
     selectChunks: db
       .prepare(
-        'SELECT mint, maxt, crc, data FROM chunks WHERE series_id = ? AND maxt >= ? AND mint <= ? ORDER BY mint',
+        both(
+          'SELECT mint, maxt, crc, data FROM $T WHERE series_id = @s AND maxt >= @a AND mint <= @b',
+        ) + ' ORDER BY 1',
       )
       .raw(),
     lastChunk: db
-      .prepare('SELECT crc, data FROM chunks WHERE series_id = ? ORDER BY mint DESC LIMIT 1')
-      .raw(),
-    seriesRange: db.prepare('SELECT min(mint), max(maxt) FROM chunks WHERE series_id = ?').raw(),
-    chunksInWindow: db
       .prepare(
-        'SELECT id, mint, maxt, samples, crc, data FROM chunks WHERE series_id = ? AND mint >= ? AND mint < ? ORDER BY mint',
+        'SELECT crc, data FROM (' +
+          both(
+            'SELECT crc, data, mint FROM (SELECT crc, data, mint FROM $T WHERE series_id = @s ORDER BY mint DESC LIMIT 1)',
+          ) +
+          ') ORDER BY mint DESC LIMIT 1',
       )
       .raw(),
-    minMaxt: db.prepare('SELECT min(maxt) FROM chunks').raw(),
-    seriesWithChunksBefore: db
-      .prepare('SELECT DISTINCT series_id FROM chunks WHERE maxt < ?')
+    seriesRange: db
+      .prepare(
+        'SELECT min(a), max(b) FROM (' +
+          both('SELECT min(mint) AS a, max(maxt) AS b FROM $T WHERE series_id = @s') +
+          ')',
+      )
       .raw(),
-    countChunksBefore: db.prepare('SELECT count(*), sum(samples) FROM chunks WHERE maxt < ?').raw(),
+    recentBefore: db
+      .prepare(
+        'SELECT id, mint, maxt, samples, crc, data FROM recent_chunks WHERE series_id = ? AND mint < ? ORDER BY mint',
+      )
+      .raw(),
+    seriesWithChunksBefore: db
+      .prepare(both('SELECT DISTINCT series_id FROM $T WHERE maxt < @t'))
+      .raw(),
+    countChunksBefore: db
+      .prepare(
+        'SELECT sum(c), sum(n) FROM (' +
+          both('SELECT count(*) AS c, sum(samples) AS n FROM $T WHERE maxt < @t') +
+          ')',
+      )
+      .raw(),
     deleteChunksBefore: db.prepare('DELETE FROM chunks WHERE maxt < ?'),
+    deleteRecentBefore: db.prepare('DELETE FROM recent_chunks WHERE maxt < ?'),
     oldestChunks: db
       .prepare('SELECT id, series_id, samples, length(data), maxt FROM chunks ORDER BY maxt')
+      .raw(),
+    oldestRecent: db
+      .prepare('SELECT id, series_id, samples, length(data), maxt FROM recent_chunks ORDER BY maxt')
       .raw(),
     upsertHead: db.prepare(
       'INSERT INTO head_chunks (series_id, crc, data) VALUES (?, ?, ?) ON CONFLICT (series_id) DO UPDATE SET crc = excluded.crc, data = excluded.data',
