@@ -391,7 +391,10 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
 
   /** @internal */
   seriesById(ref: number): HeadSeries | undefined {
-    return this.head.byRef[ref];
+    const s = this.head.byRef[ref];
+    if (s !== undefined || this.head.aliases.size === 0) return s;
+    const alias = this.head.aliases.get(ref);
+    return alias === undefined || alias.removed ? undefined : alias;
   }
 
   /** @internal The chunks of a series overlapping `[mint, maxt]`, oldest first. */
@@ -513,13 +516,18 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
       }
       if (newSeries.length > 0) st.setMeta.run(head.nextRef, MetaKeys.nextSeriesId);
       if (count > 0) {
-        seq = Number(
-          st.insertWal.run(encodeWalRecord(ids, timestamps, values, count)).lastInsertRowid,
-        );
+        // Explicit, ever-increasing seqs: a rowid would restart at 1 once the
+        // table is empty after a checkpoint, below the checkpoint's seq.
+        seq = this.lastSeq + 1;
+        st.insertWal.run(seq, encodeWalRecord(ids, timestamps, values, count));
       }
       this.persistPending();
     });
     // Durable: now make it visible.
+    for (const [p, existing] of remap) {
+      // A ref handed out for a series another appender created first stays valid.
+      if (p.ref !== existing.ref && created.includes(p)) head.aliases.set(p.ref, existing);
+    }
     for (const p of newPairs) head.addPair(p.id, p.name, p.value);
     for (let k = 0; k < newSeries.length; k++) {
       const s = newSeries[k]!;
@@ -1140,7 +1148,7 @@ function prepare(db: Database.Database) {
     insertPosting: db.prepare('INSERT INTO postings (pair_id, series_id) VALUES (?, ?)'),
     deleteSeries: db.prepare('DELETE FROM series WHERE id = ?'),
     deletePosting: db.prepare('DELETE FROM postings WHERE pair_id = ? AND series_id = ?'),
-    insertWal: db.prepare('INSERT INTO wal (data) VALUES (?)'),
+    insertWal: db.prepare('INSERT INTO wal (seq, data) VALUES (?, ?)'),
     deleteWal: db.prepare('DELETE FROM wal WHERE seq <= ?'),
     insertChunk: db.prepare(
       'INSERT INTO chunks (series_id, mint, maxt, samples, crc, data) VALUES (?, ?, ?, ?, ?, ?)',
@@ -1258,6 +1266,11 @@ class TsdbAppender implements Appender, BatchOwner {
       lastT = sharedEntry.t;
       lastV = sharedEntry.v[0]!;
     }
+    // Another appender may have committed newer samples since this batch began.
+    if (s.lastT > lastT) {
+      lastT = s.lastT;
+      lastV = s.lastV;
+    }
     if (timestampMs <= lastT) {
       if (timestampMs === lastT) {
         if (sameBits(value, lastV)) return s.ref;
@@ -1327,7 +1340,7 @@ class TsdbAppender implements Appender, BatchOwner {
     }
     const key = labelsKey(labels);
     const head = this.tsdb.head;
-    const found = head.byKey.get(key) ?? this.pendingByKey?.get(key);
+    const found = this.pendingByKey?.get(key) ?? head.byKey.get(key);
     if (found !== undefined) return found;
     validateSeriesLabels(labels);
     const s = new HeadSeries(head.nextRef++, labels.slice(), key);
