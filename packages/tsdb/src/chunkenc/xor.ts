@@ -29,6 +29,8 @@ const TWO_POW_32 = 4294967296;
 /** Worst case bytes one appended sample can add (146 bits), with a margin. */
 const MAX_SAMPLE_BYTES = 24;
 const DEFAULT_CAPACITY_BYTES = 256;
+/** A new value window costs 11 bits more than reusing the current one. */
+const NEW_WINDOW_EXTRA_BITS = 11;
 
 // Shared scratch view to move float64 bits in and out as two 32-bit words.
 const scratchF64 = new Float64Array(1);
@@ -64,10 +66,12 @@ function ctz32(x: number): number {
  */
 export class XorChunkEncoder {
   private buf: Uint8Array;
-  /** Index of the byte the next bit goes into. */
+  /** Index of the byte the next bit goes into (all bytes before it are final). */
   private bytePos = XOR_CHUNK_HEADER_BYTES;
-  /** Free bits left in `buf[bytePos]` (1..8; 8 means byte-aligned). */
-  private bitsFree = 8;
+  /** Bits already in the byte at `bytePos` (0..7), also kept in `acc`. */
+  private accBits = 0;
+  /** The `accBits` bits of the byte at `bytePos`, right-aligned. */
+  private acc = 0;
   private count = 0;
   private firstT = 0;
   private lastT = 0;
@@ -108,7 +112,7 @@ export class XorChunkEncoder {
 
   /** Bytes of the encoded chunk so far (header included). */
   get sizeBytes(): number {
-    return this.bitsFree === 8 ? this.bytePos : this.bytePos + 1;
+    return this.accBits === 0 ? this.bytePos : this.bytePos + 1;
   }
 
   /**
@@ -143,9 +147,10 @@ export class XorChunkEncoder {
     const n = this.count;
     if (n === 0) {
       if (!Number.isSafeInteger(timestampMs)) throw badTimestamp(timestampMs);
-      this.writeFirst(timestampMs, value);
+      this.writeFirstTimestamp(timestampMs);
       this.firstT = timestampMs;
       this.lastT = timestampMs;
+      this.writeValue(value);
       this.count = 1;
       this.buf[2] = 1;
       return;
@@ -161,7 +166,11 @@ export class XorChunkEncoder {
       }
       throw badTimestamp(timestampMs);
     }
-    if (delta > MAX_SAFE || !Number.isSafeInteger(timestampMs)) throw badTimestamp(timestampMs);
+    // With the last timestamp a safe integer and 0 < delta <= 2^53 - 1, this
+    // makes timestampMs a safe integer too.
+    if (delta > MAX_SAFE || timestampMs > MAX_SAFE || Math.floor(timestampMs) !== timestampMs) {
+      throw badTimestamp(timestampMs);
+    }
     if (n >= XOR_CHUNK_MAX_SAMPLES) {
       throw new VigilError(
         ErrorCodes.SAMPLE_OUT_OF_BOUNDS,
@@ -171,16 +180,21 @@ export class XorChunkEncoder {
     }
     if (this.buf.length - this.bytePos < MAX_SAMPLE_BYTES) this.grow();
     if (n === 1) {
-      // Byte-aligned here: the first sample is whole bytes.
-      this.bytePos = writeUvarint(this.buf, this.bytePos, delta);
+      // The first delta: an unsigned LEB128 varint, in 8-bit groups.
+      let v = delta;
+      while (v >= 128) {
+        this.writeBits((v % 128) | 0x80, 8);
+        v = Math.floor(v / 128);
+      }
+      this.writeBits(v, 8);
     } else {
       const dod = delta - this.lastDelta;
       if (dod === 0) {
         this.writeBits(0, 1);
-      } else if (dod >= -64 && dod <= 63) {
-        this.writeBits((0b10 << 7) | (dod & 0x7f), 9);
-      } else if (dod >= -8192 && dod <= 8191) {
-        this.writeBits((0b110 << 14) | (dod & 0x3fff), 17);
+      } else if (dod >= -32 && dod <= 31) {
+        this.writeBits((0b10 << 6) | (dod & 0x3f), 8);
+      } else if (dod >= -4096 && dod <= 4095) {
+        this.writeBits((0b110 << 13) | (dod & 0x1fff), 16);
       } else if (dod >= -524288 && dod <= 524287) {
         this.writeBits((0b1110 << 20) | (dod & 0xfffff), 24);
       } else if (dod >= -2147483648 && dod <= 2147483647) {
@@ -230,7 +244,8 @@ export class XorChunkEncoder {
     enc.buf.set(data);
     enc.count = n;
     enc.bytePos = state.endBit >>> 3;
-    enc.bitsFree = 8 - (state.endBit & 7);
+    enc.accBits = state.endBit & 7;
+    enc.acc = enc.accBits === 0 ? 0 : enc.buf[enc.bytePos]! >>> (8 - enc.accBits);
     if (n > 0) {
       enc.firstT = ts[0]!;
       enc.lastT = state.lastT;
@@ -249,10 +264,11 @@ export class XorChunkEncoder {
     this.buf = next;
   }
 
-  private writeFirst(t: number, value: number): void {
+  /** The first timestamp: a sign-magnitude varint, byte-aligned after the header. */
+  private writeFirstTimestamp(t: number): void {
     const buf = this.buf;
     let pos = this.bytePos;
-    // Sign-magnitude varint: first byte continuation|sign|6 magnitude bits.
+    // First byte: continuation bit, sign bit, 6 magnitude bits; then 7 per byte.
     let m = t < 0 ? -t : t;
     let b = (m % 64) | (t < 0 ? 0x40 : 0);
     m = Math.floor(m / 64);
@@ -262,22 +278,16 @@ export class XorChunkEncoder {
       m = Math.floor(m / 128);
     }
     buf[pos++] = b;
-    scratchF64[0] = value;
-    const hi = scratchU32[HI]!;
-    const lo = scratchU32[LO]!;
-    buf[pos] = hi >>> 24;
-    buf[pos + 1] = hi >>> 16;
-    buf[pos + 2] = hi >>> 8;
-    buf[pos + 3] = hi;
-    buf[pos + 4] = lo >>> 24;
-    buf[pos + 5] = lo >>> 16;
-    buf[pos + 6] = lo >>> 8;
-    buf[pos + 7] = lo;
-    this.bytePos = pos + 8;
-    this.lastHi = hi | 0;
-    this.lastLo = lo | 0;
+    this.bytePos = pos;
   }
 
+  /**
+   * A value, XOR-ed with the previous one (with +0, all zero bits, for the
+   * first sample): '0' when equal; '10' and the XOR's bits inside the
+   * current window when they fit and that is not more than 11 bits longer
+   * than a new window; else '11', 5 bits of leading zeros, 6 bits of
+   * window length (0 meaning 64) and the window's bits.
+   */
   private writeValue(value: number): void {
     scratchF64[0] = value;
     const hi = scratchU32[HI]! | 0;
@@ -293,11 +303,17 @@ export class XorChunkEncoder {
     let lead = xhi !== 0 ? Math.clz32(xhi) : 32 + Math.clz32(xlo);
     const trail = xlo !== 0 ? ctz32(xlo) : 32 + ctz32(xhi);
     if (lead > 31) lead = 31;
-    if (this.leading >= 0 && lead >= this.leading && trail >= this.trailing) {
+    const sig = 64 - lead - trail;
+    const window = 64 - this.leading - this.trailing;
+    if (
+      this.leading >= 0 &&
+      lead >= this.leading &&
+      trail >= this.trailing &&
+      window - sig <= NEW_WINDOW_EXTRA_BITS
+    ) {
       this.writeBits(0b10, 2);
-      this.writeMeaningful(xhi, xlo, 64 - this.leading - this.trailing, this.trailing);
+      this.writeMeaningful(xhi, xlo, window, this.trailing);
     } else {
-      const sig = 64 - lead - trail;
       this.writeBits((0b11 << 11) | (lead << 6) | (sig & 63), 13);
       this.writeMeaningful(xhi, xlo, sig, trail);
       this.leading = lead;
@@ -327,23 +343,39 @@ export class XorChunkEncoder {
     }
   }
 
-  /** Writes the low `n` bits of `v` (1 <= n <= 32), most significant first. */
+  /**
+   * Writes the low `n` bits of `v` (1 <= n <= 32), most significant first.
+   * Whole bytes go to the buffer; the last, partial one is kept in `acc`
+   * and also stored, so that the buffer is always a complete chunk.
+   */
   private writeBits(v: number, n: number): void {
     const buf = this.buf;
     let pos = this.bytePos;
-    let free = this.bitsFree;
-    while (n >= free) {
-      n -= free;
-      buf[pos] = buf[pos]! | ((v >>> n) & ((1 << free) - 1));
-      pos++;
-      free = 8;
+    let bits = this.accBits;
+    let acc = this.acc;
+    if (n > 24) {
+      const hiBits = n - 16;
+      acc = (acc << hiBits) | ((v >>> 16) & ((1 << hiBits) - 1));
+      bits += hiBits;
+      while (bits >= 8) {
+        bits -= 8;
+        buf[pos++] = acc >>> bits;
+      }
+      acc &= (1 << bits) - 1;
+      v &= 0xffff;
+      n = 16;
     }
-    if (n > 0) {
-      free -= n;
-      buf[pos] = buf[pos]! | ((v & ((1 << n) - 1)) << free);
+    acc = (acc << n) | (v & ((1 << n) - 1));
+    bits += n;
+    while (bits >= 8) {
+      bits -= 8;
+      buf[pos++] = acc >>> bits;
     }
+    acc &= (1 << bits) - 1;
+    buf[pos] = acc << (8 - bits);
     this.bytePos = pos;
-    this.bitsFree = free;
+    this.accBits = bits;
+    this.acc = acc;
   }
 }
 
@@ -353,16 +385,6 @@ function badTimestamp(t: number): VigilError {
     `timestamp ${t} ms cannot be stored: timestamps must be safe integers (ms) no more than 2^53-1 ms apart`,
     { details: { timestampMs: t } },
   );
-}
-
-/** Writes an unsigned LEB128 varint of a safe integer; returns the new position. */
-function writeUvarint(buf: Uint8Array, pos: number, v: number): number {
-  while (v >= 128) {
-    buf[pos++] = (v % 128) | 0x80;
-    v = Math.floor(v / 128);
-  }
-  buf[pos++] = v;
-  return pos;
 }
 
 /** What decoding leaves behind, for {@link XorChunkEncoder.resume}. */
@@ -393,6 +415,28 @@ export function xorChunkSampleCount(data: Uint8Array): number {
   return (data[1]! << 8) | data[2]!;
 }
 
+// The chunk as big-endian 32-bit words, followed by zero words, so that any
+// 32 bits at a bit position can be read with two loads and no bounds checks.
+const PAD_WORDS = 8;
+let words = new Int32Array(64);
+
+/** Loads `data` into {@link words}, zero-padded; returns the words array. */
+function loadWords(data: Uint8Array): Int32Array {
+  const len = data.length;
+  const full = len >>> 2;
+  if (words.length < full + PAD_WORDS + 1) words = new Int32Array((full + PAD_WORDS + 1) * 2);
+  const w = words;
+  let b = 0;
+  for (let k = 0; k < full; k++, b += 4) {
+    w[k] = (data[b]! << 24) | (data[b + 1]! << 16) | (data[b + 2]! << 8) | data[b + 3]!;
+  }
+  w.fill(0, full, full + PAD_WORDS + 1);
+  let tail = 0;
+  for (let shift = 24; b < len; b++, shift -= 8) tail |= data[b]! << shift;
+  w[full] = tail;
+  return w;
+}
+
 /**
  * Decodes `data` into `ts` and the value words `vw` (value i's low word at
  * `vBase + 2i + LO`, high word at `vBase + 2i + HI`). Validates everything:
@@ -418,7 +462,7 @@ function decodeInto(
     if (state !== null) state.endBit = XOR_CHUNK_HEADER_BYTES * 8;
     return 0;
   }
-  // First timestamp: sign-magnitude varint.
+  // First timestamp: sign-magnitude varint, byte-aligned.
   let pos = XOR_CHUNK_HEADER_BYTES;
   if (pos >= len) throw truncated();
   let b = data[pos++]!;
@@ -435,148 +479,102 @@ function decodeInto(
   }
   if (m > MAX_SAFE) throw corrupt('the first timestamp is beyond 2^53 ms');
   let t = negative ? -m : m;
-  // First value: 8 raw bytes, big-endian.
-  if (pos + 8 > len) throw truncated();
-  let hi = (data[pos]! << 24) | (data[pos + 1]! << 16) | (data[pos + 2]! << 8) | data[pos + 3]!;
-  let lo = (data[pos + 4]! << 24) | (data[pos + 5]! << 16) | (data[pos + 6]! << 8) | data[pos + 7]!;
-  pos += 8;
-  ts[0] = t;
-  vw[vBase + LO] = lo;
-  vw[vBase + HI] = hi;
-  if (n === 1) {
-    if (pos !== len) throw corrupt(`${len - pos} bytes after the only sample`);
-    if (state !== null) {
-      state.lastT = t;
-      state.lastHi = hi;
-      state.lastLo = lo;
-      state.endBit = pos * 8;
-    }
-    return 1;
-  }
-  // Second timestamp: unsigned varint delta.
-  if (pos >= len) throw truncated();
-  b = data[pos++]!;
-  let delta = b & 0x7f;
-  mult = 128;
-  k = 1;
-  while ((b & 0x80) !== 0) {
-    if (pos >= len) throw truncated();
-    if (++k > 8) throw corrupt('the second timestamp delta varint is longer than 8 bytes');
-    b = data[pos++]!;
-    delta += (b & 0x7f) * mult;
-    mult *= 128;
-  }
-  if (delta === 0 || delta > MAX_SAFE)
-    throw corrupt(`invalid delta ${delta} ms after the first sample`);
 
-  // The rest is a bit stream. Register `w` holds `wn` unread bits, MSB-first.
-  let w = 0;
-  let wn = 0;
+  // The rest is a bit stream; `p` is the absolute bit position. A 32-bit
+  // peek at p: (w[p >>> 5] << (p & 31)) | ((w[(p >>> 5) + 1] >>> 1) >>> (31 - (p & 31))).
+  const w = loadWords(data);
+  const endBits = len * 8;
+  let p = pos * 8;
+  let delta = 0;
+  let hi = 0;
+  let lo = 0;
   let leading = -1;
   let trailing = 0;
-  for (let i = 1; i < n; i++) {
-    if (i > 1) {
+  let x: number;
+  let q: number;
+  let o: number;
+  for (let i = 0; i < n; i++) {
+    if (i >= 2) {
       // Timestamp: delta of delta.
-      if (wn === 0) {
-        if (pos >= len) throw truncated();
-        w = data[pos++]! << 24;
-        wn = 8;
-      }
-      let bit = w >>> 31;
-      w <<= 1;
-      wn--;
-      if (bit !== 0) {
-        // Read up to 4 more prefix bits.
-        let prefix = 1;
-        for (;;) {
-          if (wn === 0) {
-            if (pos >= len) throw truncated();
-            w = data[pos++]! << 24;
-            wn = 8;
-          }
-          bit = w >>> 31;
-          w <<= 1;
-          wn--;
-          if (bit === 0 || ++prefix === 5) break;
-        }
+      q = p >>> 5;
+      o = p & 31;
+      x = (w[q]! << o) | ((w[q + 1]! >>> 1) >>> (31 - o));
+      if (x >= 0) {
+        // Same delta. The value's control bits follow in x.
+        p += 1;
+        x <<= 1;
+      } else {
+        const ones = Math.clz32(~x);
         let dod: number;
-        if (bit === 0) {
-          const width = prefix === 1 ? 7 : prefix === 2 ? 14 : prefix === 3 ? 20 : 32;
-          let x: number;
-          if (width <= 24) {
-            while (wn <= 24 && pos < len) {
-              w |= data[pos++]! << (24 - wn);
-              wn += 8;
-            }
-            if (wn < width) throw truncated();
-            x = w >>> (32 - width);
-            w <<= width;
-            wn -= width;
-            dod = (x << (32 - width)) >> (32 - width);
-          } else {
-            x = 0;
-            for (let j = 0; j < 2; j++) {
-              while (wn <= 24 && pos < len) {
-                w |= data[pos++]! << (24 - wn);
-                wn += 8;
-              }
-              if (wn < 16) throw truncated();
-              x = (x << 16) | (w >>> 16);
-              w <<= 16;
-              wn -= 16;
-            }
-            dod = x | 0;
-          }
+        if (ones === 1) {
+          dod = (x << 2) >> 26;
+          p += 8;
+        } else if (ones === 2) {
+          dod = (x << 3) >> 19;
+          p += 16;
+        } else if (ones === 3) {
+          dod = (x << 4) >> 12;
+          p += 24;
         } else {
-          // '11111': 64-bit two's complement, high word first.
-          let xh = 0;
-          let xl = 0;
-          for (let j = 0; j < 4; j++) {
-            while (wn <= 24 && pos < len) {
-              w |= data[pos++]! << (24 - wn);
-              wn += 8;
-            }
-            if (wn < 16) throw truncated();
-            if (j < 2) xh = (xh << 16) | (w >>> 16);
-            else xl = (xl << 16) | (w >>> 16);
-            w <<= 16;
-            wn -= 16;
+          p += 5;
+          q = p >>> 5;
+          o = p & 31;
+          const dh = (w[q]! << o) | ((w[q + 1]! >>> 1) >>> (31 - o));
+          p += 32;
+          if (ones === 4) {
+            dod = dh;
+          } else {
+            q = p >>> 5;
+            o = p & 31;
+            const dl = (w[q]! << o) | ((w[q + 1]! >>> 1) >>> (31 - o));
+            p += 32;
+            dod = dh * TWO_POW_32 + (dl >>> 0);
           }
-          dod = (xh | 0) * TWO_POW_32 + (xl >>> 0);
         }
         delta += dod;
         if (delta <= 0 || delta > MAX_SAFE) {
           throw corrupt(`sample ${i} does not come after sample ${i - 1}`, { sample: i });
         }
+        q = p >>> 5;
+        o = p & 31;
+        x = (w[q]! << o) | ((w[q + 1]! >>> 1) >>> (31 - o));
       }
+      t += delta;
+    } else if (i === 1) {
+      // The first delta: unsigned varint in 8-bit groups.
+      mult = 1;
+      k = 0;
+      do {
+        if (++k > 8) throw corrupt('the first delta varint is longer than 8 bytes');
+        q = p >>> 5;
+        o = p & 31;
+        b = ((w[q]! << o) | ((w[q + 1]! >>> 1) >>> (31 - o))) >>> 24;
+        p += 8;
+        delta += (b & 0x7f) * mult;
+        mult *= 128;
+      } while ((b & 0x80) !== 0);
+      if (delta === 0 || delta > MAX_SAFE) {
+        throw corrupt(`invalid delta ${delta} ms after the first sample`);
+      }
+      t += delta;
+      q = p >>> 5;
+      o = p & 31;
+      x = (w[q]! << o) | ((w[q + 1]! >>> 1) >>> (31 - o));
+    } else {
+      q = p >>> 5;
+      o = p & 31;
+      x = (w[q]! << o) | ((w[q + 1]! >>> 1) >>> (31 - o));
     }
-    t += delta;
-    if (t > MAX_SAFE) throw corrupt(`sample ${i} has a timestamp beyond 2^53 ms`, { sample: i });
     ts[i] = t;
 
-    // Value: XOR with the previous one.
-    if (wn === 0) {
-      if (pos >= len) throw truncated();
-      w = data[pos++]! << 24;
-      wn = 8;
-    }
-    if (w >>> 31 === 0) {
-      w <<= 1;
-      wn--;
+    // Value: XOR with the previous one; x holds at least 13 bits from p.
+    if (x >= 0) {
+      p += 1;
     } else {
-      // Two control bits, and maybe 11 more for a new window.
-      while (wn <= 24 && pos < len) {
-        w |= data[pos++]! << (24 - wn);
-        wn += 8;
-      }
-      if (wn < 2) throw truncated();
-      if ((w & 0x40000000) !== 0) {
-        if (wn < 13) throw truncated();
-        const lead = (w >>> 25) & 0x1f;
-        let sig = (w >>> 19) & 0x3f;
+      if ((x & 0x40000000) !== 0) {
+        const lead = (x >>> 25) & 0x1f;
+        let sig = (x >>> 19) & 0x3f;
         if (sig === 0) sig = 64;
-        w <<= 13;
-        wn -= 13;
         const trail = 64 - lead - sig;
         if (trail < 0) {
           throw corrupt(`sample ${i} has a value window of ${lead} + ${sig} > 64 bits`, {
@@ -585,54 +583,53 @@ function decodeInto(
         }
         leading = lead;
         trailing = trail;
+        p += 13;
       } else {
         if (leading < 0) {
           throw corrupt(`sample ${i} reuses a value window before one was set`, { sample: i });
         }
-        w <<= 2;
-        wn -= 2;
+        p += 2;
       }
-      let sig = 64 - leading - trailing;
-      // Read `sig` meaningful bits into (mh, ml), 16 bits at a time at most.
-      let mh = 0;
-      let ml = 0;
-      while (sig > 0) {
-        // The first piece is sig mod 16 bits (or 16), then whole 16-bit pieces.
-        const take = (sig & 15) === 0 ? 16 : sig & 15;
-        while (wn <= 24 && pos < len) {
-          w |= data[pos++]! << (24 - wn);
-          wn += 8;
+      const sig = 64 - leading - trailing;
+      q = p >>> 5;
+      o = p & 31;
+      x = (w[q]! << o) | ((w[q + 1]! >>> 1) >>> (31 - o));
+      if (sig <= 32) {
+        x = (x >>> (32 - sig)) | 0;
+        p += sig;
+        // (hi, lo) ^= x << trailing, as 64 bits; ((x >>> 1) >>> (31 - s))
+        // is x >>> (32 - s) that also works for s = 0.
+        if (trailing < 32) {
+          hi ^= (x >>> 1) >>> (31 - trailing);
+          lo ^= x << trailing;
+        } else {
+          hi ^= x << (trailing - 32);
         }
-        if (wn < take) throw truncated();
-        const x = w >>> (32 - take);
-        w <<= take;
-        wn -= take;
-        // Shift (mh, ml) left by `take` and add x.
-        mh = (mh << take) | (ml >>> (32 - take));
-        ml = (ml << take) | x;
-        sig -= take;
-      }
-      // Shift left by `trailing` into place and XOR.
-      if (trailing === 0) {
-        hi ^= mh;
-        lo ^= ml;
-      } else if (trailing < 32) {
-        hi ^= (mh << trailing) | (ml >>> (32 - trailing));
-        lo ^= ml << trailing;
       } else {
-        hi ^= ml << (trailing - 32);
+        const mh = (x >>> (64 - sig)) | 0;
+        p += sig - 32;
+        q = p >>> 5;
+        o = p & 31;
+        const ml = (w[q]! << o) | ((w[q + 1]! >>> 1) >>> (31 - o));
+        p += 32;
+        hi ^= (mh << trailing) | ((ml >>> 1) >>> (31 - trailing));
+        lo ^= ml << trailing;
       }
     }
+    if (p > endBits) throw truncated();
     const at = vBase + 2 * i;
     vw[at + LO] = lo;
     vw[at + HI] = hi;
   }
+  // Timestamps increase, so checking the last one covers them all (each is
+  // exact: all are below it, within the safe integers).
+  if (t > MAX_SAFE) throw corrupt('timestamps beyond 2^53 ms', { numSamples: n });
   // Only zero padding may follow, up to the next byte boundary.
-  if (pos !== len || wn >= 8 || w !== 0) {
-    throw corrupt('unexpected bits after the last sample', {
-      numSamples: n,
-      bytes: len,
-    });
+  q = p >>> 5;
+  o = p & 31;
+  x = (w[q]! << o) | ((w[q + 1]! >>> 1) >>> (31 - o));
+  if (p > endBits || endBits - p >= 8 || x !== 0) {
+    throw corrupt('unexpected bits after the last sample', { numSamples: n, bytes: len });
   }
   if (state !== null) {
     state.lastT = t;
@@ -641,22 +638,31 @@ function decodeInto(
     state.lastLo = lo;
     state.leading = leading;
     state.trailing = trailing;
-    state.endBit = pos * 8 - wn;
+    state.endBit = p;
   }
   return n;
 }
 
-// One Uint32Array view over the last values buffer decoded into, reused.
+// A Uint32Array view over the buffer of the last values array decoded
+// into, reused while callers keep decoding into the same buffer. Only
+// buffers up to VIEW_CACHE_MAX_BYTES are kept, so that a large one is not
+// held alive after its user is done with it.
+const VIEW_CACHE_MAX_BYTES = 1 << 20;
 let viewBuffer: ArrayBufferLike | null = null;
 let viewWords: Uint32Array = new Uint32Array(0);
 
+/** Words over `values` and the index of its first word in them. */
 function wordsOf(values: Float64Array): Uint32Array {
   const buffer = values.buffer;
-  if (buffer !== viewBuffer || viewWords.length * 4 < values.byteOffset + values.byteLength) {
+  if (buffer === viewBuffer && viewWords.length * 4 >= values.byteOffset + values.byteLength) {
+    return viewWords;
+  }
+  if (buffer.byteLength <= VIEW_CACHE_MAX_BYTES) {
     viewWords = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
     viewBuffer = buffer;
+    return viewWords;
   }
-  return viewWords;
+  return new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
 }
 
 /**
