@@ -24,10 +24,18 @@ export interface LabelMatcher {
 const MATCH_TYPES: ReadonlySet<string> = new Set(['=', '!=', '=~', '!~']);
 
 /**
- * Creates a matcher. Regular expressions are compiled once, anchored as
- * `^(?:re)$` with the `s` flag so that `.` matches a newline, as in RE2.
- * JavaScript regular expressions are not RE2: syntax RE2 rejects may be
- * accepted, and a few RE2-only forms (`\z`, `(?P<name>`) are rejected here.
+ * Creates a matcher. Regular expressions are compiled once, fully anchored
+ * (`^(?:re)$`), in Unicode mode (`.` is one code point) with the `s` flag
+ * so that `.` matches a newline, as in RE2.
+ *
+ * JavaScript regular expressions are not RE2; the expression is translated
+ * so that what Prometheus users write means what it means there: a
+ * backslash before any ASCII punctuation is that character, a `{` or `}`
+ * that is not part of a repetition and a `]` outside a class are literals,
+ * `(?P<name>` is a named group, and a leading `(?i)` / `(?s)` / `(?is)` sets
+ * flags. Some RE2-only forms are rejected (`\z`, `\A`, `\Q…\E`, POSIX
+ * classes like `[[:alpha:]]`, other inline flags) and a few forms RE2
+ * rejects are accepted (lookarounds, backreferences).
  *
  * @throws VigilError `MATCHER_INVALID` for an unknown type or a regular
  *   expression that does not compile.
@@ -44,7 +52,11 @@ export function newLabelMatcher(type: MatchType, name: string, value: string): L
   if (type === '!=') return { type, name, value, matches: (v) => v !== value };
   let re: RegExp;
   try {
-    re = new RegExp(`^(?:${value})$`, 's');
+    const { source, flags } = translateRe2(value);
+    // Compiling the expression alone first keeps a value like `a)|(b` from
+    // escaping the anchoring group below.
+    new RegExp(source, flags);
+    re = new RegExp(`^(?:${source})$`, flags);
   } catch (err) {
     throw new VigilError(
       ErrorCodes.MATCHER_INVALID,
@@ -52,9 +64,93 @@ export function newLabelMatcher(type: MatchType, name: string, value: string): L
       { cause: err, details: { type, name, value } },
     );
   }
-  // Literal alternatives and plain strings are common; test() on them is fast enough.
   if (type === '=~') return { type, name, value, matches: (v) => re.test(v) };
   return { type, name, value, matches: (v) => !re.test(v) };
+}
+
+const ASCII_PUNCTUATION = /^[!-/:-@[-`{-~]$/;
+const REPETITION = /^\{\d+(,\d*)?\}/;
+
+function hexEscape(ch: string): string {
+  return '\\x' + ch.charCodeAt(0).toString(16).padStart(2, '0');
+}
+
+/**
+ * Rewrites RE2 syntax into an equivalent JavaScript source for the `u`
+ * flag (see {@link newLabelMatcher}). Throws a SyntaxError for RE2 forms it
+ * does not support.
+ */
+function translateRe2(re2: string): { source: string; flags: string } {
+  let flags = 'su';
+  let rest = re2;
+  const inline = /^\(\?([a-zA-Z]+)\)/.exec(rest);
+  if (inline !== null) {
+    for (const f of inline[1]!) {
+      if (f === 'i') flags += flags.includes('i') ? '' : 'i';
+      else if (f !== 's') throw new SyntaxError(`inline flag (?${f}) is not supported`);
+    }
+    rest = rest.slice(inline[0].length);
+  }
+  let out = '';
+  let inClass = false;
+  let classStart = -1;
+  for (let i = 0; i < rest.length; i++) {
+    const ch = rest[i]!;
+    if (ch === '\\') {
+      const next = rest[i + 1];
+      if (next === undefined) throw new SyntaxError('trailing backslash');
+      if (ASCII_PUNCTUATION.test(next)) out += hexEscape(next);
+      else if (next === 'z' || next === 'A' || next === 'Q' || next === 'E') {
+        throw new SyntaxError(
+          `\\${next} is not supported; use ^, $ or escape characters one by one`,
+        );
+      } else out += ch + next;
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (ch === ']' && i !== classStart) {
+        inClass = false;
+        out += ch;
+      } else if (ch === ']' || ch === '[') {
+        if (ch === '[' && rest[i + 1] === ':') {
+          throw new SyntaxError('POSIX classes like [[:alpha:]] are not supported');
+        }
+        out += hexEscape(ch);
+      } else out += ch;
+      continue;
+    }
+    if (ch === '[') {
+      inClass = true;
+      // A `]` right after `[` or `[^` is a literal in RE2.
+      classStart = rest[i + 1] === '^' ? i + 2 : i + 1;
+      out += ch;
+      if (rest[i + 1] === '^') {
+        out += '^';
+        i++;
+      }
+      continue;
+    }
+    if (ch === '{') {
+      const m = REPETITION.exec(rest.slice(i));
+      if (m !== null && i > 0) {
+        out += m[0];
+        i += m[0].length - 1;
+      } else out += hexEscape(ch);
+      continue;
+    }
+    if (ch === '}' || ch === ']') {
+      out += hexEscape(ch);
+      continue;
+    }
+    if (ch === '(' && rest.startsWith('(?P<', i)) {
+      out += '(?<';
+      i += 3;
+      continue;
+    }
+    out += ch;
+  }
+  return { source: out, flags };
 }
 
 /**

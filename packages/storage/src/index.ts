@@ -24,3 +24,12 @@ export type {
   SampleIterator,
 } from './interfaces.js';
 export { MemoryStorage } from './memory.js';
+export {
+  listSeriesSet,
+  seriesFromSamples,
+  mergeSeriesSets,
+  ChainSampleIterator,
+  collectSeriesSet,
+  collectSamples,
+} from './merge.js';
+export type { CollectedSample, CollectedSeries } from './merge.js';

@@ -49,6 +49,11 @@ export interface Appender {
   /**
    * Makes the batch visible (and, for a durable storage, durable: when the
    * promise resolves the batch survives a crash of the process).
+   *
+   * A sample that was in order when appended but is no longer, because
+   * another appender committed newer samples of the same series meanwhile,
+   * is dropped (and counted as out of order), as in Prometheus; the rest of
+   * the batch is committed.
    */
   commit(): Promise<void>;
   /** Discards the batch. */

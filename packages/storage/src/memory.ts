@@ -81,12 +81,22 @@ export class MemoryStorage implements Appendable, Queryable {
     return this.nextRef++;
   }
 
-  /** @internal */
+  /**
+   * The series with `key`, created with `ref` when new. When another
+   * appender created it first, `ref` (reserved for this series by the
+   * committing appender and already handed to its caller) becomes a second
+   * ref of the same series, so every ref a committed append returned stays
+   * valid.
+   *
+   * @internal
+   */
   getOrCreate(key: string, labels: SeriesLabels, ref: SeriesRef): MemorySeries {
     let series = this.byKey.get(key);
     if (series === undefined) {
-      series = new MemorySeries(ref, labels);
+      series = new MemorySeries(ref, labels, key);
       this.byKey.set(key, series);
+      this.byRef.set(ref, series);
+    } else if (ref !== series.ref && !this.byRef.has(ref)) {
       this.byRef.set(ref, series);
     }
     return series;
@@ -112,6 +122,8 @@ class MemorySeries {
   constructor(
     readonly ref: SeriesRef,
     readonly labels: SeriesLabels,
+    /** `labelsKey(labels)`, computed once. */
+    readonly key: string,
   ) {}
 
   lastTimestamp(): number {
@@ -182,26 +194,33 @@ class MemoryAppender implements Appender {
     }
     let key: string;
     let seriesLabels: SeriesLabels;
-    const existing = ref !== 0 ? this.storage.seriesByRef(ref) : undefined;
-    const pending = ref !== 0 && existing === undefined ? this.pendingRefs.get(ref) : undefined;
-    if (existing !== undefined) {
-      key = labelsKey(existing.labels);
-      seriesLabels = existing.labels;
-    } else if (pending !== undefined) {
-      key = pending.key;
-      seriesLabels = pending.labels;
+    let series = ref !== 0 ? this.storage.seriesByRef(ref) : undefined;
+    if (series !== undefined) {
+      // The fast path: a known ref, labels not looked at.
+      key = series.key;
+      seriesLabels = series.labels;
     } else {
-      key = labelsKey(labels);
-      seriesLabels = labels;
+      const pending = ref !== 0 ? this.pendingRefs.get(ref) : undefined;
+      if (pending !== undefined) {
+        key = pending.key;
+        seriesLabels = pending.labels;
+      } else {
+        key = labelsKey(labels);
+        seriesLabels = labels;
+      }
+      series = this.storage.seriesByKey(key);
+      if (series === undefined && !this.pendingKeys.has(key)) validateSeriesLabels(seriesLabels);
     }
-    const series = existing ?? this.storage.seriesByKey(key);
-    if (series === undefined && pending === undefined && !this.pendingKeys.has(key)) {
-      validateSeriesLabels(labels);
-    }
+    // The series' newest sample: committed (perhaps by another appender
+    // since this batch began) or earlier in this batch, whichever is later.
     const inBatch = this.newest.get(key);
-    let lastT = series === undefined ? -Infinity : series.lastTimestamp();
-    let lastV = lastT === -Infinity ? 0 : series!.lastValue();
-    if (inBatch !== undefined) {
+    let lastT = -Infinity;
+    let lastV = 0;
+    if (series !== undefined && series.length > 0) {
+      lastT = series.lastTimestamp();
+      lastV = series.lastValue();
+    }
+    if (inBatch !== undefined && inBatch.t > lastT) {
       lastT = inBatch.t;
       lastV = inBatch.v;
     }
@@ -395,8 +414,18 @@ class MemoryIterator implements SampleIterator {
 
   seek(t: number): boolean {
     if (this.i < this.from) this.i = this.from;
-    while (this.i < this.to && this.timestamps[this.i]! < t) this.i++;
-    return this.i < this.to;
+    if (this.i >= this.to) return false;
+    if (this.timestamps[this.i]! >= t) return true;
+    // Binary search in (i, to) for the first timestamp >= t.
+    let lo = this.i + 1;
+    let hi = this.to;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.timestamps[mid]! < t) lo = mid + 1;
+      else hi = mid;
+    }
+    this.i = lo;
+    return lo < this.to;
   }
 
   timestampMs(): number {
