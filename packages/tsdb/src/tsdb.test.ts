@@ -257,6 +257,19 @@ describe('persistence and recovery', () => {
     db.close();
   });
 
+  test("synchronous: 'full' commits and recovers like the default", async () => {
+    const d = dir();
+    let db = openForTest(d, { synchronous: 'full' });
+    const app = db.appender();
+    app.append(0, UP_A, 1, 1);
+    await app.commit();
+    (db as unknown as { checkpoint: () => void }).checkpoint = () => {};
+    db.close();
+    db = openForTest(d, { synchronous: 'full' });
+    assert.deepEqual(render(collect(db)[0]!.samples), render([{ t: 1, v: 1 }]));
+    db.close();
+  });
+
   test('a second process gets TSDB_LOCKED while the store is open', () => {
     const d = dir();
     const db = openForTest(d);

@@ -107,7 +107,7 @@ const DEFAULTS = {
 
 /** Compaction writes chunks of at most this many samples... */
 export const COMPACTED_CHUNK_MAX_SAMPLES = 2048;
-/** ...and cuts a merged chunk once it reaches this size, so rows stay inside one 4 KiB page. */
+/** ...and cuts a merged chunk once it reaches this size (bytes), so rows pack well into 16 KiB pages. */
 export const COMPACTED_CHUNK_MAX_BYTES = 3500;
 /** A compaction window is merged once the newest sample is this far (ms) past its end. */
 const COMPACTION_GRACE_MS = 3_600_000;
@@ -210,11 +210,24 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
     return tsdb;
   }
 
+  /**
+   * A new batch (see `Appender` in @vigil/storage). Many may be open at once.
+   * `commit()` resolves once the batch is in SQLite, durable as described
+   * under {@link TsdbOptions.synchronous}.
+   *
+   * @throws VigilError `STORAGE_CLOSED` after {@link Tsdb.close}.
+   */
   appender(): Appender {
     this.assertOpen();
     return new TsdbAppender(this);
   }
 
+  /**
+   * A read view over `[mint, maxt]` (ms, inclusive) of the committed data.
+   * A series already reached by a series set keeps the samples it had then.
+   *
+   * @throws VigilError `STORAGE_CLOSED` after {@link Tsdb.close}.
+   */
   querier(mint: number, maxt: number): Querier {
     this.assertOpen();
     return new TsdbQuerier(this, mint, maxt);
@@ -668,7 +681,7 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
     this.stmts.setMeta.run(this.persistedSamples, MetaKeys.chunkSamples);
   }
 
-  /** Returns free pages to the file system when more than a quarter of the file is free. */
+  /** Returns free pages to the file system when more than 5 % of the file is free. */
   private vacuumIfSparse(): void {
     const free = this.db.pragma('freelist_count', { simple: true }) as number;
     const pages = this.db.pragma('page_count', { simple: true }) as number;
