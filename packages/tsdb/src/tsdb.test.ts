@@ -183,12 +183,13 @@ describe('append rules', () => {
     );
     assert.throws(() => b.append(0, ['job', 'x'], 1, 1), code('SERIES_LABELS_INVALID'));
     assert.throws(() => b.append(ref, [], 1.5, 1), code('SAMPLE_OUT_OF_BOUNDS'));
+    assert.throws(() => b.append(ref, [], 2 ** 60, 1), code('SAMPLE_OUT_OF_BOUNDS'));
     b.rollback();
     const text = await registry.metrics();
     assert.equal(metricValue(registry, text, 'vigil_tsdb_out_of_order_samples_total'), 4);
     assert.equal(metricValue(registry, text, 'vigil_tsdb_samples_appended_total'), 3);
     assert.equal(metricValue(registry, text, 'vigil_tsdb_head_series'), 1);
-    assert.equal(metricValue(registry, text, 'vigil_tsdb_out_of_bounds_samples_total'), 1);
+    assert.equal(metricValue(registry, text, 'vigil_tsdb_out_of_bounds_samples_total'), 2);
     assert.match(text, /vigil_tsdb_commit_duration_seconds_bucket/);
     assert.match(text, /vigil_tsdb_storage_size_bytes \d+/);
     db.close();

@@ -811,7 +811,13 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
       for (let i = 0; i < rec.count; i++) {
         const s = head.byRef[rec.seriesIds[i]!];
         if (s === undefined) continue;
-        if (this.applySample(s, rec.timestampsMs[i]!, rec.values[i]!) > 0) replayed++;
+        try {
+          if (this.applySample(s, rec.timestampsMs[i]!, rec.values[i]!) > 0) replayed++;
+        } catch (err) {
+          // Only a record that passed its checksum yet holds an impossible sample gets here.
+          this.reportCorrupt('wal_record', { seq: rowSeq, error: String(err) });
+          break;
+        }
       }
     }
     this.lastSeq = seq;
@@ -1246,13 +1252,13 @@ class TsdbAppender implements Appender, BatchOwner {
     if (this.finished) throw appenderClosed();
     const tsdb = this.tsdb;
     if (tsdb.isClosed) throw storeClosed();
-    if (!Number.isInteger(timestampMs) || timestampMs < tsdb.minValidTimeMs) {
+    if (!Number.isSafeInteger(timestampMs) || timestampMs < tsdb.minValidTimeMs) {
       tsdb.countRejected('bounds');
       throw new VigilError(
         ErrorCodes.SAMPLE_OUT_OF_BOUNDS,
-        Number.isInteger(timestampMs)
+        Number.isSafeInteger(timestampMs)
           ? `Sample at ${timestampMs} is older than the store keeps (retention starts at ${tsdb.minValidTimeMs}).`
-          : `Sample timestamp ${timestampMs} is not an integer number of milliseconds.`,
+          : `Sample timestamp ${timestampMs} is not a safe integer number of milliseconds.`,
         { details: { timestampMs } },
       );
     }
