@@ -365,20 +365,16 @@ describe('corruption', () => {
     };
     rec.data[rec.data.length - 1] = rec.data[rec.data.length - 1]! ^ 1;
     raw.prepare('UPDATE wal SET data = ? WHERE seq = ?').run(rec.data, rec.seq);
-    raw
-      .prepare(
-        "UPDATE head_chunks SET data = X'01' WHERE series_id = (SELECT max(series_id) FROM head_chunks)",
-      )
-      .run();
+    raw.prepare("UPDATE head_chunks SET data = X'01' WHERE group_id = 0").run();
     raw.close();
     const registry = new Registry();
     db = openForTest(d, { registry });
     const got = collect(db);
-    // UP_A: snapshot (1), damaged record (2) lost, record (3) replayed. UP_B: snapshot lost.
-    const a = got.find((s) => s.labels.includes('a'));
+    // The snapshot group of both series is damaged: sample 1 of each is lost;
+    // the damaged record (2) is lost; record 3 is replayed.
     assert.deepEqual(
-      a?.samples.map((s) => s.t),
-      [1, 3],
+      got.map((s) => [s.labels[3], s.samples.map((x) => x.t)]),
+      [['a', [3]]],
     );
     const text = await registry.metrics();
     assert.match(text, /vigil_tsdb_corruptions_total\{kind="wal_record"\} 1/);

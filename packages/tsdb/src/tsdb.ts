@@ -107,8 +107,10 @@ const DEFAULTS = {
 
 /** Compaction writes chunks of at most this many samples... */
 export const COMPACTED_CHUNK_MAX_SAMPLES = 2048;
-/** ...and cuts a merged chunk once it reaches this size (bytes), so rows pack well into 16 KiB pages. */
+/** ...and cuts a merged chunk once it reaches this size (bytes), so rows pack well into 32 KiB pages. */
 export const COMPACTED_CHUNK_MAX_BYTES = 3500;
+/** Series ids per `head_chunks` row: snapshots are written in groups so rows fill pages. */
+export const SNAPSHOT_GROUP_SERIES = 512;
 /** A compaction window is merged once the newest sample is this far (ms) past its end. */
 const COMPACTION_GRACE_MS = 3_600_000;
 /** Samples (roughly) compacted per maintenance step, to keep each step short. */
@@ -315,12 +317,12 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
     this.writeTransaction(() => {
       this.persistPending();
       const { upsertHead, deleteHead, deleteWal, setMeta } = this.stmts;
-      for (const s of dirty) {
-        if (s.removed) continue;
-        if (s.chunk !== null) {
-          const data = asBuffer(s.chunk.view());
-          upsertHead.run(s.ref, crc32(data), data);
-        } else deleteHead.run(s.ref);
+      const groups = new Set<number>();
+      for (const s of dirty) groups.add(Math.floor(s.ref / SNAPSHOT_GROUP_SERIES));
+      for (const g of groups) {
+        const blob = this.snapshotGroup(g);
+        if (blob === undefined) deleteHead.run(g);
+        else upsertHead.run(g, crc32(blob), blob);
       }
       deleteWal.run(seq);
       setMeta.run(seq, MetaKeys.checkpointSeq);
@@ -681,6 +683,28 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
     this.stmts.setMeta.run(this.persistedSamples, MetaKeys.chunkSamples);
   }
 
+  /**
+   * The `head_chunks` blob of snapshot group `g`: per series of the group
+   * with a non-empty open chunk, u32 series id, u32 byte length, the chunk.
+   * Undefined when no series of the group has one.
+   */
+  private snapshotGroup(g: number): Buffer | undefined {
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    const end = (g + 1) * SNAPSHOT_GROUP_SERIES;
+    for (let ref = g * SNAPSHOT_GROUP_SERIES; ref < end; ref++) {
+      const s = this.head.byRef[ref];
+      if (s === undefined || s.chunk === null || s.chunk.numSamples === 0) continue;
+      const bytes = s.chunk.view();
+      const header = Buffer.allocUnsafe(8);
+      header.writeUInt32LE(ref, 0);
+      header.writeUInt32LE(bytes.byteLength, 4);
+      parts.push(header, bytes);
+      size += 8 + bytes.byteLength;
+    }
+    return parts.length === 0 ? undefined : Buffer.concat(parts, size);
+  }
+
   /** Returns free pages to the file system when more than 5 % of the file is free. */
   private vacuumIfSparse(): void {
     const free = this.db.pragma('freelist_count', { simple: true }) as number;
@@ -766,28 +790,51 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
     // Last values of series whose newest data is persisted: needed for the
     // duplicate check of a sample at the same timestamp.
     let snapshots = 0;
-    for (const row of db.prepare('SELECT series_id, crc, data FROM head_chunks').raw().iterate()) {
-      const [id, crc, data] = row as [number, number, Buffer];
-      const s = head.byRef[id];
-      if (s === undefined) continue;
+    for (const row of db.prepare('SELECT group_id, crc, data FROM head_chunks').raw().iterate()) {
+      const [group, crc, data] = row as [number, number, Buffer];
       if (crc32(data) !== crc) {
-        this.reportCorrupt('head_chunk', { seriesId: id });
+        this.reportCorrupt('head_chunk', { group });
         continue;
       }
-      let enc: XorChunkEncoder;
-      try {
-        enc = XorChunkEncoder.resume(new Uint8Array(data));
-      } catch (err) {
-        this.reportCorrupt('head_chunk', { seriesId: id, error: String(err) });
-        continue;
+      for (let off = 0; off < data.byteLength;) {
+        if (off + 8 > data.byteLength) {
+          this.reportCorrupt('head_chunk', { group, offset: off });
+          break;
+        }
+        const id = data.readUInt32LE(off);
+        const len = data.readUInt32LE(off + 4);
+        off += 8;
+        if (off + len > data.byteLength) {
+          this.reportCorrupt('head_chunk', { group, offset: off });
+          break;
+        }
+        const bytes = new Uint8Array(data.subarray(off, off + len));
+        off += len;
+        const s = head.byRef[id];
+        if (s === undefined) continue; // removed by retention since
+        let enc: XorChunkEncoder;
+        try {
+          enc = XorChunkEncoder.resume(bytes);
+        } catch (err) {
+          this.reportCorrupt('head_chunk', { group, seriesId: id, error: String(err) });
+          continue;
+        }
+        // Stale when its chunk was completed and written after the checkpoint,
+        // or when retention dropped it since.
+        if (
+          enc.numSamples === 0 ||
+          enc.minTimeMs <= s.persistedMaxT ||
+          enc.maxTimeMs < this.minValidTimeMs
+        ) {
+          continue;
+        }
+        s.chunk = enc;
+        s.lastT = enc.maxTimeMs;
+        if (enc.minTimeMs < s.firstT) s.firstT = enc.minTimeMs;
+        if (enc.maxTimeMs > this.maxTimeMs) this.maxTimeMs = enc.maxTimeMs;
+        head.headSamples += enc.numSamples;
+        snapshots++;
       }
-      if (enc.numSamples === 0 || enc.minTimeMs <= s.persistedMaxT) continue; // covered by a chunk row
-      s.chunk = enc;
-      s.lastT = enc.maxTimeMs;
-      if (enc.minTimeMs < s.firstT) s.firstT = enc.minTimeMs;
-      if (enc.maxTimeMs > this.maxTimeMs) this.maxTimeMs = enc.maxTimeMs;
-      head.headSamples += enc.numSamples;
-      snapshots++;
     }
     this.restoreLastValues();
     // Replay the WAL records written after the last checkpoint.
@@ -878,13 +925,18 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
       st.deleteChunksBefore.run(cutoff);
       st.deleteRecentBefore.run(cutoff);
       this.addChunkCounters(-rows, -samples);
-      for (const s of headDropped) st.deleteHead.run(s.ref);
       st.setMeta.run(cutoff, MetaKeys.minValidTimeMs);
     });
     this.minValidTimeMs = cutoff;
     for (const s of headDropped) {
       this.head.headSamples -= s.chunk!.numSamples;
       s.chunk = null;
+      // The next checkpoint rewrites its snapshot group; until then open()
+      // ignores the stale snapshot (older than min_valid_time_ms).
+      if (!s.dirty) {
+        s.dirty = true;
+        this.head.dirty.push(s);
+      }
     }
     for (const [id] of affected) {
       const s = this.head.byRef[id];
@@ -969,7 +1021,6 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
     this.writeTransaction(() => {
       for (const s of victims) {
         st.deleteSeries.run(s.ref);
-        st.deleteHead.run(s.ref);
         for (let j = 0; j < s.labels.length; j += 2) {
           st.deletePosting.run(this.head.pairId(s.labels[j]!, s.labels[j + 1]!), s.ref);
         }
@@ -1224,9 +1275,9 @@ function prepare(db: Database.Database) {
       .prepare('SELECT id, series_id, samples, length(data), maxt FROM recent_chunks ORDER BY maxt')
       .raw(),
     upsertHead: db.prepare(
-      'INSERT INTO head_chunks (series_id, crc, data) VALUES (?, ?, ?) ON CONFLICT (series_id) DO UPDATE SET crc = excluded.crc, data = excluded.data',
+      'INSERT INTO head_chunks (group_id, crc, data) VALUES (?, ?, ?) ON CONFLICT (group_id) DO UPDATE SET crc = excluded.crc, data = excluded.data',
     ),
-    deleteHead: db.prepare('DELETE FROM head_chunks WHERE series_id = ?'),
+    deleteHead: db.prepare('DELETE FROM head_chunks WHERE group_id = ?'),
     setMeta: db.prepare('UPDATE meta SET value = ? WHERE key = ?'),
   };
 }
