@@ -121,6 +121,8 @@ class HistogramGroup {
   readonly cumulative: Float64Array;
   sum: number;
   count: number;
+  /** Requests per bucket (not cumulative) of the current scrape. */
+  private readonly increments: Float64Array;
   constructor(
     /** Mean requests per scrape. */
     private readonly rate: number,
@@ -131,6 +133,7 @@ class HistogramGroup {
     start: number,
   ) {
     this.cumulative = new Float64Array(shares.length);
+    this.increments = new Float64Array(shares.length);
     let c = 0;
     for (let i = 0; i < shares.length; i++) {
       c += Math.round(start * shares[i]!);
@@ -141,30 +144,40 @@ class HistogramGroup {
   }
   advance(r: Rng): void {
     const events = r.poisson(this.rate * (0.7 + 0.6 * r.next()));
+    const inc = this.increments;
+    inc.fill(0);
     let add = 0;
-    for (let e = 0; e < events; e++) {
-      // Pick a bucket, then a latency inside it.
+    // Draw up to 64 requests one by one: a bucket, then a latency inside it.
+    const drawn = Math.min(events, 64);
+    for (let e = 0; e < drawn; e++) {
       let u = r.next();
       let k = 0;
       while (k < this.shares.length - 1 && u >= this.shares[k]!) u -= this.shares[k++]!;
-      this.cumulative[k] = this.cumulative[k]! + 1;
+      inc[k] = inc[k]! + 1;
       const lowS = k === 0 ? 0 : this.bounds[k - 1]!;
       const highS = k < this.bounds.length ? this.bounds[k]! : lowS * 2;
       add += lowS + r.next() * (highS - lowS);
-      if (e >= 64) {
-        // Many requests: the rest at the mean latency, same buckets.
-        const rest = events - e - 1;
-        this.cumulative[k] = this.cumulative[k]! + rest;
-        add += rest * (lowS + highS) * 0.5;
-        break;
-      }
     }
-    // Make the per-bucket increments cumulative.
-    for (let k = 1; k < this.cumulative.length; k++) {
-      if (this.cumulative[k]! < this.cumulative[k - 1]!)
-        this.cumulative[k] = this.cumulative[k - 1]!;
+    // The rest in proportion to the shares, at each bucket's middle latency.
+    let rest = events - drawn;
+    for (let k = 0; k < inc.length && rest > 0; k++) {
+      const m =
+        k === inc.length - 1
+          ? rest
+          : Math.min(rest, Math.round((events - drawn) * this.shares[k]!));
+      inc[k] = inc[k]! + m;
+      rest -= m;
+      const lowS = k === 0 ? 0 : this.bounds[k - 1]!;
+      const highS = k < this.bounds.length ? this.bounds[k]! : lowS * 2;
+      add += (m * (lowS + highS)) / 2;
     }
-    this.count = this.cumulative[this.cumulative.length - 1]!;
+    // A request counts in its bucket and every bucket above it.
+    let c = 0;
+    for (let k = 0; k < inc.length; k++) {
+      c += inc[k]!;
+      this.cumulative[k] = this.cumulative[k]! + c;
+    }
+    this.count += c;
     this.sum += add;
   }
 }

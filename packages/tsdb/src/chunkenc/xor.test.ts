@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ErrorCodes, STALE_NAN, isVigilError } from '@vigil/model';
+import { ErrorCodes, STALE_NAN, isStaleNaN, isVigilError } from '@vigil/model';
 import { seededRandom } from '@vigil/testing';
 import {
   XOR_CHUNK_MAX_SAMPLES,
@@ -90,33 +90,51 @@ function assertCorrupt(fn: () => unknown): void {
 }
 
 const T0 = 1_764_000_000_000; // late 2025, ms
-const SPECIALS = new Float64Array([
-  0,
-  -0,
-  Infinity,
-  -Infinity,
-  NaN,
-  STALE_NAN,
-  fromBits(0x7ff00000, 0x00000001), // signalling NaN
-  fromBits(0xfff80000, 0x00000000), // negative quiet NaN
-  fromBits(0x7fffffff, 0xffffffff), // NaN, all payload bits
-  fromBits(0xffffffff, 0xffffffff),
-  fromBits(0x7ff80000, 0x00000001),
-  fromBits(0x00000000, 0x00000001), // smallest subnormal
-  fromBits(0x000fffff, 0xffffffff), // largest subnormal
-  fromBits(0x80000000, 0x00000001), // negative subnormal
-  Number.MIN_VALUE,
-  Number.MAX_VALUE,
-  -Number.MAX_VALUE,
-  Number.EPSILON,
-  1,
-  -1,
-  0.1,
-  1e300,
-  -1e-300,
-  Number.MAX_SAFE_INTEGER,
-  2 ** 53 + 2,
-]);
+/**
+ * Interesting float64 values. NaNs are set through a word view: a NaN that
+ * passes through an array literal (`[x]`) comes out quieted by V8.
+ */
+const SPECIALS = (() => {
+  const finite = [
+    0,
+    -0,
+    Infinity,
+    -Infinity,
+    Number.MIN_VALUE, // smallest subnormal
+    Number.MAX_VALUE,
+    -Number.MAX_VALUE,
+    Number.EPSILON,
+    1,
+    -1,
+    0.1,
+    1e300,
+    -1e-300,
+    Number.MAX_SAFE_INTEGER,
+    2 ** 53 + 2,
+  ];
+  const bits: [number, number][] = [
+    [0x7ff80000, 0x00000000], // NaN as JS makes it
+    [0x7ff00000, 0x00000002], // the staleness marker
+    [0x7ff00000, 0x00000001], // signalling NaN
+    [0xfff80000, 0x00000000], // negative quiet NaN
+    [0x7fffffff, 0xffffffff], // NaN, all payload bits
+    [0xffffffff, 0xffffffff],
+    [0x7ff80000, 0x00000001],
+    [0xfff00000, 0x00000001],
+    [0x000fffff, 0xffffffff], // largest subnormal
+    [0x80000000, 0x00000001], // negative subnormal
+  ];
+  const out = new Float64Array(finite.length + bits.length);
+  finite.forEach((v, i) => (out[i] = v));
+  const words = new Uint32Array(out.buffer);
+  const le = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  bits.forEach(([hi, lo], k) => {
+    const at = 2 * (finite.length + k);
+    words[at + (le ? 1 : 0)] = hi;
+    words[at + (le ? 0 : 1)] = lo;
+  });
+  return out;
+})();
 
 // ------------------------------------------------------------- round trips
 
@@ -217,6 +235,8 @@ describe('XOR chunk round trip', () => {
   });
 
   test('every special float and staleness markers between values', () => {
+    assert.ok(SPECIALS.some((v) => isStaleNaN(v)));
+    assert.ok(isStaleNaN(STALE_NAN));
     roundTrip(
       series(
         SPECIALS.length,
@@ -439,7 +459,8 @@ describe('XOR chunk snapshots and resume', () => {
     for (let i = 0; i < s.ts.length; i++) {
       enc.append(s.ts[i]!, s.vs[i]!);
       snapshots.push(enc.bytes());
-      assert.equal(enc.view().length, enc.sizeBytes);
+      assert.deepEqual(enc.view(), snapshots[snapshots.length - 1]);
+      assert.equal(enc.sizeBytes, enc.view().length);
     }
     snapshots.forEach((data, k) => assertDecodes(data, s, k));
   });
@@ -452,6 +473,9 @@ describe('XOR chunk snapshots and resume', () => {
       if (k > 0) {
         assert.equal(resumed.minTimeMs, s.ts[0]);
         assert.equal(resumed.maxTimeMs, s.ts[k - 1]);
+        const last = new Float64Array(1); // not from an array literal: V8 would quiet the NaN
+        last[0] = resumed.lastValue;
+        assert.equal(bitsOf(last, 0), bitsOf(s.vs, k - 1));
       }
       for (let i = k; i < s.ts.length; i++) resumed.append(s.ts[i]!, s.vs[i]!);
       assert.deepEqual(resumed.bytes(), whole, `split at ${k}`);

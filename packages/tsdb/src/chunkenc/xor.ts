@@ -110,6 +110,16 @@ export class XorChunkEncoder {
     return this.lastT;
   }
 
+  /**
+   * The last sample's value, bits exact (for duplicate checks after
+   * {@link XorChunkEncoder.resume}); only meaningful when `numSamples > 0`.
+   */
+  get lastValue(): number {
+    scratchU32[HI] = this.lastHi;
+    scratchU32[LO] = this.lastLo;
+    return scratchF64[0]!;
+  }
+
   /** Bytes of the encoded chunk so far (header included). */
   get sizeBytes(): number {
     return this.accBits === 0 ? this.bytePos : this.bytePos + 1;
@@ -420,8 +430,16 @@ export function xorChunkSampleCount(data: Uint8Array): number {
 const PAD_WORDS = 8;
 let words = new Int32Array(64);
 
-/** Loads `data` into {@link words}, zero-padded; returns the words array. */
-function loadWords(data: Uint8Array): Int32Array {
+/**
+ * Loads `data` into a shared array of big-endian 32-bit words followed by
+ * at least 8 zero words, so that any 32 bits at a bit position inside the
+ * chunk can be read with two loads and no bounds checks. Returns the
+ * shared array: valid until the next call (any chunk decoder's), so use it
+ * synchronously. Internal to the chunk encodings (not exported by the barrel).
+ *
+ * @internal
+ */
+export function loadWords(data: Uint8Array): Int32Array {
   const len = data.length;
   const full = len >>> 2;
   if (words.length < full + PAD_WORDS + 1) words = new Int32Array((full + PAD_WORDS + 1) * 2);
@@ -754,9 +772,17 @@ export class XorChunkIterator implements SampleIterator {
 
   /** Moves to the next sample; false when there is none. */
   next(): boolean {
-    if (!this.decoded) this.decode();
-    if (this.i < this.end) this.i++;
-    return this.i < this.end;
+    const i = this.i + 1;
+    if (i < this.end) {
+      this.i = i;
+      return true;
+    }
+    if (!this.decoded) {
+      this.decode();
+      return this.next();
+    }
+    this.i = this.end;
+    return false;
   }
 
   /** Moves to the first sample at or after `t` (ms); never backwards. */
@@ -781,8 +807,13 @@ export class XorChunkIterator implements SampleIterator {
   }
 }
 
-/** First index in [from, to) with ts[index] >= t, or `to`. */
-function lowerBound(ts: Float64Array, from: number, to: number, t: number): number {
+/**
+ * First index in [from, to) with ts[index] >= t, or `to`. Internal to the
+ * chunk encodings.
+ *
+ * @internal
+ */
+export function lowerBound(ts: Float64Array, from: number, to: number, t: number): number {
   let lo = from;
   let hi = to;
   while (lo < hi) {
@@ -793,8 +824,13 @@ function lowerBound(ts: Float64Array, from: number, to: number, t: number): numb
   return lo;
 }
 
-/** First index in [from, to) with ts[index] > t, or `to`. */
-function upperBound(ts: Float64Array, from: number, to: number, t: number): number {
+/**
+ * First index in [from, to) with ts[index] > t, or `to`. Internal to the
+ * chunk encodings.
+ *
+ * @internal
+ */
+export function upperBound(ts: Float64Array, from: number, to: number, t: number): number {
   let lo = from;
   let hi = to;
   while (lo < hi) {

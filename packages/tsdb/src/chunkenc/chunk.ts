@@ -1,0 +1,213 @@
+/**
+ * Chunks of any encoding: the encoder for completed chunks (the smallest
+ * of the encodings) and decoders that dispatch on the encoding byte
+ * (byte 0). The encodings are described in `docs/format/chunk-encodings.md`.
+ *
+ * @module
+ */
+import { ErrorCodes, VigilError } from '@vigil/model';
+import type { SampleIterator } from '@vigil/storage';
+import {
+  SCALED_CHUNK_ENCODING,
+  decodeScaledChunk,
+  encodeScaledChunk,
+  scaledChunkSampleCount,
+} from './scaled.js';
+import {
+  XOR_CHUNK_ENCODING,
+  XOR_CHUNK_TARGET_SAMPLES,
+  XorChunkEncoder,
+  decodeXorChunk,
+  lowerBound,
+  upperBound,
+  xorChunkSampleCount,
+} from './xor.js';
+
+function unknownEncoding(data: Uint8Array): VigilError {
+  return new VigilError(
+    ErrorCodes.TSDB_CORRUPT,
+    data.length === 0
+      ? 'chunk is corrupt: it is empty (not even an encoding byte); the chunk cannot be read (restore it from a backup or delete it)'
+      : `chunk is corrupt: unknown encoding byte ${data[0]} (known: ${XOR_CHUNK_ENCODING} XOR, ${SCALED_CHUNK_ENCODING} scaled integer); the chunk cannot be read (restore it from a backup or delete it)`,
+    { details: { encoding: data[0] } },
+  );
+}
+
+/**
+ * The encoding byte of a chunk (1: XOR, 2: scaled integer).
+ *
+ * @throws VigilError `TSDB_CORRUPT` when `data` is empty or the byte is unknown.
+ */
+export function chunkEncoding(data: Uint8Array): number {
+  const e = data[0];
+  if (e === XOR_CHUNK_ENCODING || e === SCALED_CHUNK_ENCODING) return e;
+  throw unknownEncoding(data);
+}
+
+/**
+ * Reads the sample count from a chunk's header in O(1), for any encoding.
+ *
+ * @throws VigilError `TSDB_CORRUPT` when `data` is shorter than the header
+ *   or has an unknown encoding byte.
+ */
+export function chunkSampleCount(data: Uint8Array): number {
+  const e = data[0];
+  if (e === XOR_CHUNK_ENCODING) return xorChunkSampleCount(data);
+  if (e === SCALED_CHUNK_ENCODING) return scaledChunkSampleCount(data);
+  throw unknownEncoding(data);
+}
+
+/**
+ * Decodes a whole chunk of any encoding into typed arrays (the fast path
+ * for queries): sample i goes to `timestamps[i]` (ms) and `values[i]`
+ * (bits exact). Size the arrays with {@link chunkSampleCount}. Reentrant;
+ * safe to call from anywhere.
+ *
+ * @returns the number of samples decoded.
+ * @throws VigilError `TSDB_CORRUPT` when `data` is corrupt, truncated or of
+ *   an unknown encoding; RangeError when the arrays are too small.
+ */
+export function decodeChunk(
+  data: Uint8Array,
+  timestamps: Float64Array,
+  values: Float64Array,
+): number {
+  const e = data[0];
+  if (e === XOR_CHUNK_ENCODING) return decodeXorChunk(data, timestamps, values);
+  if (e === SCALED_CHUNK_ENCODING) return decodeScaledChunk(data, timestamps, values);
+  throw unknownEncoding(data);
+}
+
+/**
+ * Encodes a completed chunk (all its samples known) in the encoding that
+ * takes the fewest bytes: XOR or scaled integer (the XOR one on a tie).
+ * For the store when it persists or compacts chunks; the head keeps
+ * appending to {@link XorChunkEncoder}s. Reentrant; safe to call from
+ * anywhere.
+ *
+ * @param timestamps integer ms, safe integers, strictly increasing.
+ * @param values any float64s; their bits are kept exactly.
+ * @param count samples to encode: `timestamps[0..count)`, `values[0..count)`
+ *   (at most 65 535).
+ * @throws VigilError `SAMPLE_OUT_OF_ORDER` / `SAMPLE_OUT_OF_BOUNDS` as
+ *   {@link XorChunkEncoder.append} does for invalid timestamps or too many
+ *   samples; RangeError when `count` exceeds the arrays.
+ */
+export function encodeCompletedChunk(
+  timestamps: Float64Array,
+  values: Float64Array,
+  count: number,
+): Uint8Array {
+  if (!(
+    Number.isInteger(count) &&
+    count >= 0 &&
+    count <= timestamps.length &&
+    count <= values.length
+  )) {
+    throw new RangeError(
+      `encodeCompletedChunk: count ${count} is not an integer within the arrays' lengths`,
+    );
+  }
+  // The XOR encoder validates the samples (order, safe integers, count).
+  const xor = new XorChunkEncoder(Math.min(64 + count * 4, 1 << 20));
+  for (let i = 0; i < count; i++) xor.append(timestamps[i]!, values[i]!);
+  const xorBytes = xor.sizeBytes;
+  const scaled = encodeScaledChunk(timestamps, values, count, xorBytes - 1);
+  return scaled ?? xor.bytes();
+}
+
+/**
+ * A {@link SampleIterator} over one chunk of any encoding, optionally
+ * bounded to `[mint, maxt]` (inclusive, ms). Decodes the chunk on the
+ * first `next()` or `seek()` (so a corrupt chunk throws `TSDB_CORRUPT` from
+ * there) into buffers it reuses across {@link ChunkIterator.reset}. One
+ * user at a time. `data` must not change while the iterator is in use.
+ */
+export class ChunkIterator implements SampleIterator {
+  private data: Uint8Array;
+  private mint: number;
+  private maxt: number;
+  private ts: Float64Array;
+  private vs: Float64Array;
+  /** Current index; -1 before the first call; `end` once exhausted. */
+  private i = -1;
+  /** First index inside `[mint, maxt]`. */
+  private start = 0;
+  /** One past the last index inside `[mint, maxt]`. */
+  private end = -1;
+  private decoded = false;
+
+  /**
+   * @param data a chunk of any encoding (not copied).
+   * @param mint only yield samples at or after this time (ms).
+   * @param maxt only yield samples at or before this time (ms).
+   */
+  constructor(data: Uint8Array, mint: number = -Infinity, maxt: number = Infinity) {
+    this.data = data;
+    this.mint = mint;
+    this.maxt = maxt;
+    this.ts = new Float64Array(XOR_CHUNK_TARGET_SAMPLES);
+    this.vs = new Float64Array(XOR_CHUNK_TARGET_SAMPLES);
+  }
+
+  /** Starts over on another chunk (and bounds), reusing the buffers. */
+  reset(data: Uint8Array, mint: number = -Infinity, maxt: number = Infinity): void {
+    this.data = data;
+    this.mint = mint;
+    this.maxt = maxt;
+    this.i = -1;
+    this.end = -1;
+    this.decoded = false;
+  }
+
+  private decode(): void {
+    const n = chunkSampleCount(this.data);
+    if (this.ts.length < n) {
+      this.ts = new Float64Array(n);
+      this.vs = new Float64Array(n);
+    }
+    decodeChunk(this.data, this.ts, this.vs);
+    this.decoded = true;
+    const ts = this.ts;
+    const start = this.mint > -Infinity ? lowerBound(ts, 0, n, this.mint) : 0;
+    this.start = start;
+    this.i = start - 1;
+    this.end = this.maxt < Infinity ? upperBound(ts, start, n, this.maxt) : n;
+  }
+
+  /** Moves to the next sample; false when there is none. */
+  next(): boolean {
+    const i = this.i + 1;
+    if (i < this.end) {
+      this.i = i;
+      return true;
+    }
+    if (!this.decoded) {
+      this.decode();
+      return this.next();
+    }
+    this.i = this.end;
+    return false;
+  }
+
+  /** Moves to the first sample at or after `t` (ms); never backwards. */
+  seek(t: number): boolean {
+    if (!this.decoded) this.decode();
+    const i = this.i;
+    const end = this.end;
+    if (i >= end) return false;
+    if (i >= this.start && this.ts[i]! >= t) return true;
+    this.i = lowerBound(this.ts, i < this.start ? this.start : i, end, t);
+    return this.i < end;
+  }
+
+  /** The current sample's timestamp (ms). */
+  timestampMs(): number {
+    return this.ts[this.i]!;
+  }
+
+  /** The current sample's value (bits exact). */
+  value(): number {
+    return this.vs[this.i]!;
+  }
+}
