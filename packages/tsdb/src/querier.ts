@@ -9,7 +9,7 @@ import type {
   SeriesSet,
 } from '@vigil/storage';
 import { compareLabels, compareStrings, labelValue } from '@vigil/storage';
-import { decodeXorChunk, xorChunkSampleCount } from './chunkenc/index.js';
+import { chunkSampleCount, decodeChunk } from './chunkenc/index.js';
 import type { Head, HeadSeries } from './head.js';
 
 /** Encoded bytes of one chunk and its time range. @internal */
@@ -163,12 +163,12 @@ function anySampleIn(chunks: readonly ChunkSource[], mint: number, maxt: number)
   for (const c of chunks) {
     let n: number;
     try {
-      const k = xorChunkSampleCount(c.data);
+      const k = chunkSampleCount(c.data);
       if (k > scratchT.length) {
         scratchT = new Float64Array(k);
         scratchV = new Float64Array(k);
       }
-      n = decodeXorChunk(c.data, scratchT, scratchV);
+      n = decodeChunk(c.data, scratchT, scratchV);
     } catch {
       continue;
     }
@@ -273,12 +273,12 @@ export class ChunksIterator implements SampleIterator {
       const c = this.chunks[this.ci++]!;
       if (c.maxTimeMs < from || c.maxTimeMs <= this.lastT) continue;
       if (c.minTimeMs > this.maxt) return false;
-      const k = xorChunkSampleCount(c.data);
+      const k = chunkSampleCount(c.data);
       if (k > this.ts.length) {
         this.ts = new Float64Array(k);
         this.vs = new Float64Array(k);
       }
-      const n = decodeXorChunk(c.data, this.ts, this.vs);
+      const n = decodeChunk(c.data, this.ts, this.vs);
       const lo = lowerBound(this.ts, Math.max(from, this.lastT + 1), 0, n);
       const hi = lowerBound(this.ts, this.maxt + 1, lo, n);
       this.hi = hi;

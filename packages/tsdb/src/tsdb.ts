@@ -16,8 +16,11 @@ import type { Registry } from '@vigil/sdk';
 import {
   XOR_CHUNK_TARGET_SAMPLES,
   XorChunkEncoder,
+  chunkSampleCount,
+  decodeChunk,
   decodeXorChunk,
-  xorChunkSampleCount,
+  encodeCompletedChunk,
+  encodeScaledChunk,
 } from './chunkenc/index.js';
 import { Head, HeadSeries } from './head.js';
 import type { BatchOwner, MemChunk } from './head.js';
@@ -604,7 +607,7 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
         minTimeMs: c.minTimeMs,
         maxTimeMs: c.maxTimeMs,
         numSamples: c.numSamples,
-        data: c.bytes(),
+        data: completedChunkBytes(c),
       };
       if (s.memChunks === null) s.memChunks = [mc];
       else s.memChunks.push(mc);
@@ -1158,9 +1161,9 @@ function mergeChunks(
   let n = 0;
   try {
     for (const b of blobs) {
-      const k = xorChunkSampleCount(b);
+      const k = chunkSampleCount(b);
       if (n + k > mergeT.length) return undefined;
-      const got = decodeXorChunk(b, mergeT.subarray(n), mergeV.subarray(n));
+      const got = decodeChunk(b, mergeT.subarray(n), mergeV.subarray(n));
       // Keep strictly increasing timestamps (rows never overlap; be safe anyway).
       let w = n;
       for (let i = n; i < n + got; i++) {
@@ -1174,16 +1177,20 @@ function mergeChunks(
   } catch {
     return undefined;
   }
+  // Split where an XOR chunk would reach the limits, then encode each piece
+  // in its smallest encoding.
   const chunks: MergedChunk[] = [];
   let enc = new XorChunkEncoder(COMPACTED_CHUNK_MAX_BYTES + 64);
-  const flush = (): void => {
-    if (enc.numSamples === 0) return;
+  let from = 0;
+  const flush = (to: number): void => {
+    if (to === from) return;
     chunks.push({
-      mint: enc.minTimeMs,
-      maxt: enc.maxTimeMs,
-      n: enc.numSamples,
-      data: asBuffer(enc.bytes()),
+      mint: mergeT[from]!,
+      maxt: mergeT[to - 1]!,
+      n: to - from,
+      data: asBuffer(encodeCompletedChunk(mergeT.subarray(from), mergeV.subarray(from), to - from)),
     });
+    from = to;
     enc = new XorChunkEncoder(COMPACTED_CHUNK_MAX_BYTES + 64);
   };
   for (let i = 0; i < n; i++) {
@@ -1192,20 +1199,35 @@ function mergeChunks(
       enc.numSamples >= COMPACTED_CHUNK_MAX_SAMPLES ||
       enc.sizeBytes >= COMPACTED_CHUNK_MAX_BYTES
     ) {
-      flush();
+      flush(i + 1);
     }
   }
-  flush();
+  flush(n);
   return { chunks, samples: n };
+}
+
+let cutT = new Float64Array(XOR_CHUNK_TARGET_SAMPLES);
+let cutV = new Float64Array(XOR_CHUNK_TARGET_SAMPLES);
+
+/** The bytes a completed head chunk is stored as: XOR or scaled integer, whichever is smaller. */
+function completedChunkBytes(c: XorChunkEncoder): Uint8Array {
+  const n = c.numSamples;
+  if (cutT.length < n) {
+    cutT = new Float64Array(n);
+    cutV = new Float64Array(n);
+  }
+  // The XOR bytes exist already: only try whether the scaled encoding is smaller.
+  decodeXorChunk(c.view(), cutT, cutV);
+  return encodeScaledChunk(cutT, cutV, n, c.sizeBytes - 1) ?? c.bytes();
 }
 
 /** The value of a chunk's last sample, or undefined for an empty chunk. */
 function lastValueOf(data: Uint8Array): number | undefined {
-  const k = xorChunkSampleCount(data);
+  const k = chunkSampleCount(data);
   if (k === 0) return undefined;
   const ts = new Float64Array(k);
   const vs = new Float64Array(k);
-  const n = decodeXorChunk(data, ts, vs);
+  const n = decodeChunk(data, ts, vs);
   return n > 0 ? vs[n - 1] : undefined;
 }
 
