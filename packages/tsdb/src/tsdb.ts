@@ -568,7 +568,15 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
     if (appended > 0) this.metrics.samplesAppended.inc(appended);
     if (rejected > 0) this.metrics.outOfOrder.inc(rejected);
     this.metrics.commitDuration.observe((performance.now() - start) / 1000);
-    if (this.walSamples >= this.opts.checkpointWalSamples) this.checkpoint();
+    if (this.walSamples >= this.opts.checkpointWalSamples) {
+      // The batch is committed whatever happens here: a failed checkpoint is
+      // logged and retried by the maintenance timer, not reported to the caller.
+      try {
+        this.checkpoint();
+      } catch (err) {
+        this.logger.error({ err }, 'TSDB checkpoint failed; it will be retried');
+      }
+    }
   }
 
   /** @internal Counts rejections made by appenders. */
