@@ -8,6 +8,7 @@ import {
   chunkSampleCount,
   decodeChunk,
   encodeCompletedChunk,
+  transcodeCompletedChunk,
 } from './chunk.js';
 import {
   SCALED_CHUNK_ENCODING,
@@ -194,6 +195,42 @@ describe('scaled-integer chunk round trip', () => {
     assert.ok(dj.length < xorBytes(jitter).length);
   });
 
+  test('a common divisor of the residuals is factored out (pages, sectors)', () => {
+    const rnd = seededRandom(19);
+    let v = 150_000 * 4096;
+    const pages = series(
+      120,
+      (i) => T0 + 15_000 * i,
+      () => (v += (Math.floor(rnd() * 201) - 100) * 4096),
+    );
+    const d = scaledRoundTrip(pages);
+    assert.equal(d[3]! & 0x10, 0x10, 'value divisor flag');
+    assert.equal(d[3]! & 0x08, 0, 'no timestamp divisor');
+    // Timestamps at whole seconds with jitter of whole seconds.
+    const secs = series(
+      50,
+      (i) => 1000 * (1_764_000_000 + 60 * i + Math.floor(rnd() * 7)),
+      () => 1,
+    );
+    const ds = scaledRoundTrip(secs);
+    assert.equal(ds[3]! & 0x08, 0x08, 'timestamp divisor flag');
+    // A divisor below 2, and unknown flag bits, are corrupt.
+    for (const bad of [0, 1]) {
+      // [enc, n=2, flags: value divisor, ts delta w0 x0=0 min=1, values raw w1 min 0 divisor, bits]
+      const c = new Uint8Array([2, 0, 2, 0x10, 1, 0, 2, 1 << 2, 0, bad, 0x40, 0]);
+      assertCorrupt(() => decodeChunk(c, new Float64Array(2), new Float64Array(2)));
+    }
+    const okChunk = new Uint8Array([2, 0, 2, 0x10, 1, 0, 2, 1 << 2, 0, 3, 0x40, 0]);
+    const vs = new Float64Array(2);
+    assert.equal(decodeChunk(okChunk, new Float64Array(2), vs), 2);
+    assert.deepEqual([...vs], [0, 3]);
+    for (const flags of [0x20, 0x40, 0x80]) {
+      const c = okChunk.slice();
+      c[3] = c[3]! | flags;
+      assertCorrupt(() => decodeChunk(c, new Float64Array(2), new Float64Array(2)));
+    }
+  });
+
   test('wide integers (bit widths above 32) and the ±2^52 limits', () => {
     const rnd = seededRandom(12);
     const big = 2 ** 52;
@@ -344,6 +381,31 @@ describe('encodeCompletedChunk and the dispatching decoders', () => {
       );
       assert.ok(best < 0.7 * xor, `best ${best} vs XOR ${xor}`);
     }
+  });
+
+  test('transcodeCompletedChunk gives what encodeCompletedChunk gives', () => {
+    const w = new ScrapeWorkload({ seed: 4, nodeTargets: 1, httpTargets: 1, jitterMs: 2 });
+    let kept = 0;
+    let changed = 0;
+    for (const s of w.samplesPerSeries(100)) {
+      const x = xorBytes({ ts: s.timestamps, vs: s.values });
+      const best = encodeCompletedChunk(s.timestamps, s.values, 100);
+      const t = transcodeCompletedChunk(x);
+      assert.deepEqual(t, best);
+      if (t === x) kept++;
+      else changed++;
+      // Transcoding the result again changes nothing.
+      assert.equal(transcodeCompletedChunk(t), t);
+    }
+    assert.ok(kept > 10 && changed > 100, `kept ${kept}, changed ${changed}`);
+    const staleAtEnd = series(
+      3,
+      (i) => i,
+      (i) => (i === 2 ? STALE_NAN : 1),
+    );
+    assertDecodes(transcodeCompletedChunk(xorBytes(staleAtEnd)), staleAtEnd);
+    assertCorrupt(() => transcodeCompletedChunk(new Uint8Array([1, 0, 1])));
+    assertCorrupt(() => transcodeCompletedChunk(new Uint8Array([9, 0, 0])));
   });
 
   test('XOR chunks decode through the generic decoders exactly as before', () => {
@@ -560,6 +622,16 @@ describe('chunk corruption', () => {
       assert.ok(d !== null);
       sources.push(d);
     }
+    // Divisors in both sequences: whole seconds, 4096-byte pages.
+    let pv = 1 << 30;
+    const pages = series(
+      150,
+      (i) => 1000 * (1_764_000_000 + 15 * i + Math.floor(frnd() * 3)),
+      () => (pv += (Math.floor(frnd() * 21) - 10) * 4096),
+    );
+    const withDivisors = encodeScaledChunk(pages.ts, pages.vs, 150)!;
+    assert.equal(withDivisors[3]! & 0x18, 0x18);
+    sources.push(withDivisors);
     const ts = new Float64Array(XOR_CHUNK_MAX_SAMPLES);
     const vs = new Float64Array(XOR_CHUNK_MAX_SAMPLES);
     const it = new ChunkIterator(good);

@@ -116,6 +116,34 @@ export function encodeCompletedChunk(
   return scaled ?? xor.bytes();
 }
 
+// Scratch arrays of transcodeCompletedChunk (grown as needed).
+let scratchT = new Float64Array(XOR_CHUNK_TARGET_SAMPLES);
+let scratchV = new Float64Array(XOR_CHUNK_TARGET_SAMPLES);
+
+/**
+ * Re-encodes a completed chunk of any encoding in the smallest encoding,
+ * as {@link encodeCompletedChunk} would encode its samples: for the store
+ * when it persists a chunk the head has cut (an XOR chunk). Returns `data`
+ * itself (not a copy) when it is already the smallest; otherwise a new
+ * array. Cheaper than decoding and calling `encodeCompletedChunk`: an XOR
+ * chunk is not re-encoded as XOR. Reentrant; safe to call from anywhere.
+ *
+ * @throws VigilError `TSDB_CORRUPT` when `data` is not a valid chunk.
+ */
+export function transcodeCompletedChunk(data: Uint8Array): Uint8Array {
+  const n = chunkSampleCount(data);
+  if (scratchT.length < n) {
+    scratchT = new Float64Array(n);
+    scratchV = new Float64Array(n);
+  }
+  decodeChunk(data, scratchT, scratchV);
+  if (data[0] === XOR_CHUNK_ENCODING) {
+    return encodeScaledChunk(scratchT, scratchV, n, data.length - 1) ?? data;
+  }
+  const best = encodeCompletedChunk(scratchT, scratchV, n);
+  return best.length < data.length ? best : data;
+}
+
 /**
  * A {@link SampleIterator} over one chunk of any encoding, optionally
  * bounded to `[mint, maxt]` (inclusive, ms). Decodes the chunk on the

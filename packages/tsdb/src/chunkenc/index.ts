@@ -22,6 +22,7 @@ export {
   chunkSampleCount,
   decodeChunk,
   encodeCompletedChunk,
+  transcodeCompletedChunk,
 } from './chunk.js';
 export { ScrapeWorkload } from './workload.js';
 export type { ScrapeWorkloadOptions, WorkloadSeries } from './workload.js';

@@ -23,8 +23,14 @@ import { XOR_CHUNK_MAX_SAMPLES, loadWords } from './xor.js';
 export const SCALED_CHUNK_ENCODING = 2;
 /** The largest decimal exponent `k` (values `m / 10^k`). */
 export const SCALED_CHUNK_MAX_SCALE = 6;
-/** Bytes of the fixed header: encoding byte, 16-bit sample count, scale byte. */
+/** Bytes of the fixed header: encoding byte, 16-bit sample count, scale/flags byte. */
 const HEADER_BYTES = 4;
+/** Bits of the scale/flags byte: the scale `k` (bits 0..2), then two flags. */
+const SCALE_MASK = 0x07;
+/** The timestamp sequence has a divisor. */
+const TIME_DIVISOR_FLAG = 0x08;
+/** The value sequence has a divisor. */
+const VALUE_DIVISOR_FLAG = 0x10;
 
 /** Every stored integer (timestamps, `m`, predictor terms) is within ±2^52. */
 const MAX_INT = 4503599627370496;
@@ -164,10 +170,31 @@ interface SeqPlan {
   min: number;
   /** LINEAR: the slope. */
   slope: number;
+  /** Common divisor of the residuals minus their minimum; 1 for none. */
+  divisor: number;
   bytes: number;
 }
 
-const plan: SeqPlan = { pred: RAW, width: 0, min: 0, slope: 0, bytes: 0 };
+const plan: SeqPlan = { pred: RAW, width: 0, min: 0, slope: 0, divisor: 1, bytes: 0 };
+
+/** Greatest common divisor of two non-negative integers below 2^53 (exact in doubles). */
+function gcd(a: number, b: number): number {
+  while (b !== 0) {
+    const t = a % b;
+    a = b;
+    b = t;
+  }
+  return a;
+}
+
+/** Bits to write integers 0..range. */
+function widthOf(range: number): number {
+  return range === 0
+    ? 0
+    : range < TWO_POW_32
+      ? 32 - Math.clz32(range)
+      : 32 + (32 - Math.clz32(Math.floor(range / TWO_POW_32)));
+}
 
 /**
  * Chooses the smallest predictor for `xs[0..n)` (all integers within
@@ -195,6 +222,9 @@ function planSequence(xs: Float64Array, n: number): boolean {
     let max = -Infinity;
     let base = x0;
     let ok = true;
+    // gcd of all residuals' differences from the first one = gcd of (r - min).
+    let g = 0;
+    let first = 0;
     for (let i = from; i < n; i++) {
       if (pred === LINEAR) {
         base += slope;
@@ -206,20 +236,29 @@ function planSequence(xs: Float64Array, n: number): boolean {
       const r = residualAt(xs, pred, i, base);
       if (r < min) min = r;
       if (r > max) max = r;
+      if (i === from) first = r;
+      else if (g !== 1 && r !== first) g = gcd(g, r > first ? r - first : first - r);
     }
     if (!ok) continue;
     let width = 0;
+    let divisor = 1;
     let bytes = headBytes;
     if (n > from) {
       if (min < -MAX_INT || max > MAX_INT || max - min >= 2 * MAX_INT) continue;
       const range = max - min;
-      width =
-        range === 0
-          ? 0
-          : range < TWO_POW_32
-            ? 32 - Math.clz32(range)
-            : 32 + (32 - Math.clz32(Math.floor(range / TWO_POW_32)));
-      bytes += varintBytes(zigzag(min)) + Math.ceil(((n - from) * width) / 8);
+      const count = n - from;
+      width = widthOf(range);
+      bytes += varintBytes(zigzag(min)) + Math.ceil((count * width) / 8);
+      if (g > 1) {
+        const w = widthOf(range / g);
+        const withDivisor =
+          bytes - Math.ceil((count * width) / 8) + varintBytes(g) + Math.ceil((count * w) / 8);
+        if (withDivisor < bytes) {
+          bytes = withDivisor;
+          width = w;
+          divisor = g;
+        }
+      }
     }
     if (bytes < bestBytes) {
       bestBytes = bytes;
@@ -227,6 +266,7 @@ function planSequence(xs: Float64Array, n: number): boolean {
       plan.width = width;
       plan.min = min;
       plan.slope = slope;
+      plan.divisor = divisor;
       plan.bytes = bytes;
     }
   }
@@ -235,7 +275,7 @@ function planSequence(xs: Float64Array, n: number): boolean {
 
 /** Writes `xs[0..n)` as planned in {@link plan}. */
 function writeSequence(xs: Float64Array, n: number): void {
-  const { pred, width, min, slope } = plan;
+  const { pred, width, min, slope, divisor } = plan;
   out[outPos++] = pred | (width << 2);
   const x0 = xs[0]!;
   if (pred !== RAW) putVarint(zigzag(x0));
@@ -244,11 +284,12 @@ function writeSequence(xs: Float64Array, n: number): void {
   const from = firstResidual(pred);
   if (n <= from) return;
   putVarint(zigzag(min));
+  if (divisor > 1) putVarint(divisor);
   if (width === 0) return;
   let base = x0;
   for (let i = from; i < n; i++) {
     if (pred === LINEAR) base += slope;
-    putWide(residualAt(xs, pred, i, base) - min, width);
+    putWide((residualAt(xs, pred, i, base) - min) / divisor, width);
   }
   flushBits();
 }
@@ -301,18 +342,24 @@ export function encodeScaledChunk(
   if (n === 0) return maxBytes < 3 ? null : out.slice(0, 3);
 
   // The scale: the largest of the smallest exponents that reproduce each value.
+  // Values exact at no scale are exceptions whatever the scale: give up
+  // early when they alone exceed `maxBytes` (full-entropy floats).
   let k = 0;
   let p = 1;
+  const maxExceptions = (maxBytes - HEADER_BYTES) / 9;
+  let hopeless = 0;
   for (let i = 0; i < n; i++) {
     const v = values[i]!;
-    if (exactAt(v, p) || !Number.isFinite(v)) continue;
-    for (let kk = k + 1; kk <= SCALED_CHUNK_MAX_SCALE; kk++) {
+    if (exactAt(v, p)) continue;
+    let kk = k + 1;
+    for (; kk <= SCALED_CHUNK_MAX_SCALE; kk++) {
       if (exactAt(v, POW10[kk]!)) {
         k = kk;
         p = POW10[kk]!;
         break;
       }
     }
+    if (kk > SCALED_CHUNK_MAX_SCALE && ++hopeless > maxExceptions) return null;
   }
   // The integers; values not exact at that scale are exceptions, with the
   // previous integer (or the next one, at the start) as a placeholder.
@@ -327,11 +374,11 @@ export function encodeScaledChunk(
       last = m;
     } else {
       excIdx[exceptions++] = i;
+      if (exceptions > maxExceptions) return null;
       ints[i] = last;
     }
   }
   if (last !== last) ints.fill(0, 0, n);
-  if (HEADER_BYTES + 9 * exceptions > maxBytes) return null;
 
   out[3] = k;
   outPos = HEADER_BYTES;
@@ -341,9 +388,11 @@ export function encodeScaledChunk(
   }
   if (!planSequence(timestamps, n)) return null;
   if (HEADER_BYTES + plan.bytes + 9 * exceptions > maxBytes) return null;
+  if (plan.divisor > 1) out[3] = out[3] | TIME_DIVISOR_FLAG;
   writeSequence(timestamps, n);
   if (!planSequence(ints, n)) return null;
   if (outPos + plan.bytes + 1 + 9 * exceptions > maxBytes) return null;
+  if (plan.divisor > 1) out[3] = out[3] | VALUE_DIVISOR_FLAG;
   writeSequence(ints, n);
 
   putVarint(exceptions);
@@ -413,6 +462,7 @@ function readSequence(
   pos: number,
   n: number,
   xs: Float64Array,
+  hasDivisor: boolean,
 ): number {
   const len = data.length;
   if (pos >= len) throw truncated();
@@ -436,7 +486,9 @@ function readSequence(
   }
   const from = firstResidual(pred);
   if (n <= from) {
-    if (width !== 0) throw corrupt('a bit width is set for a sequence without residuals');
+    if (width !== 0 || hasDivisor) {
+      throw corrupt('a bit width or divisor is set for a sequence without residuals');
+    }
     xs[0] = x0;
     if (n > 1) {
       const x1 = x0 + (pred === DOD ? d1 : slope);
@@ -447,6 +499,12 @@ function readSequence(
   }
   const min = readZigzag(data, pos);
   pos = inPos;
+  let divisor = 1;
+  if (hasDivisor) {
+    divisor = readVarint(data, pos);
+    pos = inPos;
+    if (divisor < 2) throw corrupt(`divisor ${divisor} is below 2`);
+  }
   const count = n - from;
   const sectionBytes = Math.ceil((count * width) / 8);
   if (pos + sectionBytes > len) throw truncated();
@@ -482,6 +540,7 @@ function readSequence(
     throw corrupt('non-zero padding after a bit section');
   }
   pos += sectionBytes;
+  if (divisor > 1) for (let i = from; i < n; i++) xs[i] = xs[i]! * divisor;
   switch (pred) {
     case RAW:
       for (let i = 0; i < n; i++) {
@@ -570,16 +629,20 @@ export function decodeScaledChunk(
     return 0;
   }
   if (len < HEADER_BYTES) throw truncated();
-  const k = data[3]!;
+  const flags = data[3]!;
+  const k = flags & SCALE_MASK;
   if (k > SCALED_CHUNK_MAX_SCALE) throw corrupt(`scale ${k} is above ${SCALED_CHUNK_MAX_SCALE}`);
+  if ((flags & ~(SCALE_MASK | TIME_DIVISOR_FLAG | VALUE_DIVISOR_FLAG)) !== 0) {
+    throw corrupt(`unknown flags in byte 3 (0x${flags.toString(16)})`);
+  }
   const w = loadWords(data);
-  let pos = readSequence(data, w, HEADER_BYTES, n, timestamps);
+  let pos = readSequence(data, w, HEADER_BYTES, n, timestamps, (flags & TIME_DIVISOR_FLAG) !== 0);
   for (let i = 1; i < n; i++) {
     if (!(timestamps[i]! > timestamps[i - 1]!)) {
       throw corrupt(`sample ${i} does not come after sample ${i - 1}`, { sample: i });
     }
   }
-  pos = readSequence(data, w, pos, n, values);
+  pos = readSequence(data, w, pos, n, values, (flags & VALUE_DIVISOR_FLAG) !== 0);
   if (k > 0) {
     const p = POW10[k]!;
     for (let i = 0; i < n; i++) values[i] = values[i]! / p;

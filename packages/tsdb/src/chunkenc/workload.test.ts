@@ -26,6 +26,27 @@ describe('ScrapeWorkload', () => {
     assert.ok(differ > sa.length / 3, `${differ} of ${sa.length} series differ`);
   });
 
+  test('every series names its kind; every kind occurs', () => {
+    const w = new ScrapeWorkload({ nodeTargets: 1, httpTargets: 1 });
+    const kinds = new Set(w.series.map((s) => s.kind));
+    assert.deepEqual([...kinds].sort(), [
+      'constant',
+      'hist-bucket',
+      'hist-count',
+      'hist-sum',
+      'int-counter',
+      'noisy-gauge',
+      'rare-counter',
+      'rounded-gauge',
+      'small-gauge',
+      'sum-counter',
+      'tick-counter',
+      'walk-gauge',
+    ]);
+    const up = w.series.find((s) => s.labels.includes('up'));
+    assert.equal(up?.kind, 'constant');
+  });
+
   test('series have valid, unique labels and a realistic mix', () => {
     const w = new ScrapeWorkload({ nodeTargets: 3, httpTargets: 2 });
     const keys = new Set<string>();

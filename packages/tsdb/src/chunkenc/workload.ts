@@ -42,6 +42,13 @@ export interface WorkloadSeries {
   readonly labels: readonly string[];
   /** Index of the target (0-based, node targets first) the series belongs to. */
   readonly target: number;
+  /**
+   * How the generator evolves the series' value (for per-kind figures in
+   * benchmarks): `constant`, `int-counter`, `rare-counter`, `tick-counter`,
+   * `walk-gauge`, `small-gauge`, `rounded-gauge`, `noisy-gauge`,
+   * `sum-counter`, `hist-bucket`, `hist-sum` or `hist-count`.
+   */
+  readonly kind: string;
 }
 
 /** A Mulberry32 generator of 32-bit values, deterministic for a seed. */
@@ -110,6 +117,22 @@ const enum Kind {
   /** `_count` of histogram `group`. */
   HistCount,
 }
+
+/** The names of the {@link Kind}s, by value (see {@link WorkloadSeries.kind}). */
+const KIND_NAMES = [
+  'constant',
+  'int-counter',
+  'rare-counter',
+  'tick-counter',
+  'walk-gauge',
+  'small-gauge',
+  'rounded-gauge',
+  'noisy-gauge',
+  'sum-counter',
+  'hist-bucket',
+  'hist-sum',
+  'hist-count',
+] as const;
 
 /**
  * One histogram's state: requests per scrape are Poisson(rate); each falls
@@ -300,7 +323,7 @@ export class ScrapeWorkload {
     const all: Record<string, string> = { ...labels, __name__: name, instance, job };
     const flat: string[] = [];
     for (const k of Object.keys(all).sort()) flat.push(k, all[k]!);
-    out.push({ labels: flat, target });
+    out.push({ labels: flat, target, kind: KIND_NAMES[kind] });
     this.states.push({ kind, value, a, b, n: Math.round(value * 100), group });
   }
 
