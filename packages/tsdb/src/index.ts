@@ -28,6 +28,7 @@ export {
   chunkSampleCount,
   decodeChunk,
   encodeCompletedChunk,
+  transcodeCompletedChunk,
   ScrapeWorkload,
 } from './chunkenc/index.js';
 export type { ScrapeWorkloadOptions, WorkloadSeries } from './chunkenc/index.js';

@@ -18,9 +18,8 @@ import {
   XorChunkEncoder,
   chunkSampleCount,
   decodeChunk,
-  decodeXorChunk,
   encodeCompletedChunk,
-  encodeScaledChunk,
+  transcodeCompletedChunk,
 } from './chunkenc/index.js';
 import { Head, HeadSeries } from './head.js';
 import type { BatchOwner, MemChunk } from './head.js';
@@ -1214,19 +1213,10 @@ function mergeChunks(
   return { chunks, samples: n };
 }
 
-let cutT = new Float64Array(XOR_CHUNK_TARGET_SAMPLES);
-let cutV = new Float64Array(XOR_CHUNK_TARGET_SAMPLES);
-
 /** The bytes a completed head chunk is stored as: XOR or scaled integer, whichever is smaller. */
 function completedChunkBytes(c: XorChunkEncoder): Uint8Array {
-  const n = c.numSamples;
-  if (cutT.length < n) {
-    cutT = new Float64Array(n);
-    cutV = new Float64Array(n);
-  }
-  // The XOR bytes exist already: only try whether the scaled encoding is smaller.
-  decodeXorChunk(c.view(), cutT, cutV);
-  return encodeScaledChunk(cutT, cutV, n, c.sizeBytes - 1) ?? c.bytes();
+  // bytes() is a copy; transcoding returns it or a new, smaller chunk.
+  return transcodeCompletedChunk(c.bytes());
 }
 
 /** The value of a chunk's last sample, or undefined for an empty chunk. */
