@@ -417,6 +417,33 @@ describe('retention and compaction', () => {
     db.close();
   });
 
+  test('the maintenance timer writes chunks, checkpoints and applies retention by itself', async () => {
+    const registry = new Registry();
+    const db = openForTest(dir(), {
+      registry,
+      retentionMs: 600_000,
+      maintenanceIntervalMs: 5,
+      checkpointIntervalMs: 5,
+      retentionIntervalMs: 5,
+    });
+    const app = db.appender();
+    for (const s of series(240, 0, 10_000, (i) => i)) app.append(0, UP_A, s.t, s.v);
+    for (const s of series(10, 5_000_000, 1000, (i) => i)) app.append(0, UP_B, s.t, s.v);
+    await app.commit();
+    const deadline = Date.now() + 5000;
+    while (db.stats().series > 1 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const st = db.stats();
+    assert.equal(st.series, 1, 'UP_A is older than the retention and was removed');
+    assert.equal(st.walRecords, 0, 'checkpointed');
+    const text = await registry.metrics();
+    assert.match(text, /vigil_tsdb_retention_deleted_chunks_total 2/);
+    assert.match(text, /vigil_tsdb_series_removed_total 1/);
+    assert.match(text, /vigil_tsdb_head_series 1/);
+    db.close();
+  });
+
   test('size retention deletes the oldest chunks until the store fits', async () => {
     const d = dir();
     let db = openForTest(d);
