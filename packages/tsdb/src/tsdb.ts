@@ -116,7 +116,7 @@ export const SNAPSHOT_GROUP_SERIES = 512;
 /** A compaction window is merged once the newest sample is this far (ms) past its end. */
 const COMPACTION_GRACE_MS = 3_600_000;
 /** Samples (roughly) compacted per maintenance step, to keep each step short. */
-const COMPACTION_SAMPLES_PER_STEP = 500_000;
+const COMPACTION_SAMPLES_PER_STEP = 100_000;
 
 const NOOP_LOGGER: TsdbLogger = { info() {}, warn() {}, error() {} };
 
