@@ -1,5 +1,6 @@
 // XOR chunk figures: bytes per sample on the realistic scrape workload
-// (aligned and jittered timestamps) and encode/decode speed.
+// (aligned and jittered timestamps) and encode/decode speed. For completed
+// chunks in the best of XOR and scaled integer, see chunk.bench.ts.
 //
 //   npx tsc -b packages/tsdb && node packages/tsdb/dist/chunkenc/xor.bench.js [targets] [rounds]
 //
