@@ -59,6 +59,8 @@ export class Head {
   /** Series by id (sparse: removed ids leave holes). */
   readonly byRef: (HeadSeries | undefined)[] = [];
   readonly byKey = new Map<string, HeadSeries>();
+  /** Refs an appender handed out for a series another appender created first (rare). */
+  readonly aliases = new Map<number, HeadSeries>();
   /** Label name -> value -> pair id. */
   readonly pairIds = new Map<string, Map<string, number>>();
   /** Pair id -> name, value (interned strings) and postings. */

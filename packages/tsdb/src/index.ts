@@ -1,7 +1,13 @@
-export { openTsdb, Tsdb, COMPACTED_CHUNK_MAX_SAMPLES, COMPACTED_CHUNK_MAX_BYTES } from './tsdb.js';
+export {
+  openTsdb,
+  Tsdb,
+  COMPACTED_CHUNK_MAX_SAMPLES,
+  COMPACTED_CHUNK_MAX_BYTES,
+  SNAPSHOT_GROUP_SERIES,
+} from './tsdb.js';
 export type { TsdbOptions, TsdbStats, TsdbLogger } from './tsdb.js';
 export { TsdbMetricNames } from './metrics.js';
-export { TSDB_FILE_NAME, TSDB_FORMAT_VERSION } from './schema.js';
+export { TSDB_FILE_NAME, TSDB_FORMAT_VERSION, TSDB_PAGE_SIZE } from './schema.js';
 export type { SynchronousMode } from './schema.js';
 export {
   XOR_CHUNK_ENCODING,
@@ -12,4 +18,17 @@ export {
   XorChunkIterator,
   decodeXorChunk,
   xorChunkSampleCount,
+  SCALED_CHUNK_ENCODING,
+  SCALED_CHUNK_MAX_SCALE,
+  decodeScaledChunk,
+  encodeScaledChunk,
+  scaledChunkSampleCount,
+  ChunkIterator,
+  chunkEncoding,
+  chunkSampleCount,
+  decodeChunk,
+  encodeCompletedChunk,
+  transcodeCompletedChunk,
+  ScrapeWorkload,
 } from './chunkenc/index.js';
+export type { ScrapeWorkloadOptions, WorkloadSeries } from './chunkenc/index.js';

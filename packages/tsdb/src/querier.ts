@@ -9,7 +9,7 @@ import type {
   SeriesSet,
 } from '@vigil/storage';
 import { compareLabels, compareStrings, labelValue } from '@vigil/storage';
-import { decodeXorChunk, xorChunkSampleCount } from './chunkenc/index.js';
+import { chunkSampleCount, decodeChunk } from './chunkenc/index.js';
 import type { Head, HeadSeries } from './head.js';
 
 /** Encoded bytes of one chunk and its time range. @internal */
@@ -163,12 +163,12 @@ function anySampleIn(chunks: readonly ChunkSource[], mint: number, maxt: number)
   for (const c of chunks) {
     let n: number;
     try {
-      const k = xorChunkSampleCount(c.data);
+      const k = chunkSampleCount(c.data);
       if (k > scratchT.length) {
         scratchT = new Float64Array(k);
         scratchV = new Float64Array(k);
       }
-      n = decodeXorChunk(c.data, scratchT, scratchV);
+      n = decodeChunk(c.data, scratchT, scratchV);
     } catch {
       continue;
     }
@@ -196,21 +196,25 @@ class TsdbSeries implements Series {
 
 /**
  * Iterates samples of chunks ordered by min time, each decoded whole into
- * typed arrays, trimmed to `[mint, maxt]`; a sample not newer than the last
- * one returned is skipped (chunks may overlap while being persisted).
+ * typed arrays. On decoding, the index window of the chunk's samples that lie
+ * in `[mint, maxt]` and after the last sample returned is computed (binary
+ * search), so `next()` is an index increment. Chunks may overlap (a chunk
+ * being persisted while read); samples not newer than the last one returned
+ * are skipped.
  * @internal
  */
 export class ChunksIterator implements SampleIterator {
   private ci = 0;
   private ts: Float64Array = EMPTY;
   private vs: Float64Array = EMPTY;
-  private n = 0;
+  /** Next index to return, and the end of the usable window in the decoded chunk. */
   private i = 0;
+  private hi = 0;
+  /** Index of the current sample, -1 before the first. */
+  private cur = -1;
+  /** Timestamp of the last sample of the previous windows. */
   private lastT = -Infinity;
-  private curT = 0;
-  private curV = 0;
   private exhausted = false;
-  private started = false;
 
   constructor(
     private readonly chunks: readonly ChunkSource[],
@@ -219,75 +223,83 @@ export class ChunksIterator implements SampleIterator {
   ) {}
 
   next(): boolean {
-    if (this.exhausted) return false;
-    this.started = true;
-    for (;;) {
-      const ts = this.ts;
-      while (this.i < this.n) {
-        const t = ts[this.i]!;
-        const k = this.i++;
-        if (t <= this.lastT || t < this.mint) continue;
-        if (t > this.maxt) return this.finish();
-        this.lastT = t;
-        this.curT = t;
-        this.curV = this.vs[k]!;
-        return true;
-      }
-      if (!this.load(this.mint)) return this.finish();
+    const i = this.i;
+    if (i < this.hi) {
+      this.cur = i;
+      this.i = i + 1;
+      return true;
     }
+    if (this.exhausted || !this.load(this.mint)) return this.finish();
+    this.cur = this.i++;
+    return true;
   }
 
   seek(t: number): boolean {
     if (this.exhausted) return false;
-    if (this.started && this.lastT >= t && this.lastT > -Infinity) return true;
-    this.started = true;
-    const target = Math.max(t, this.mint);
-    // Skip within the decoded chunk, then whole chunks that end before the target.
-    if (this.n > 0 && this.ts[this.n - 1]! < target) this.i = this.n;
-    if (this.i >= this.n && !this.load(target)) return this.finish();
-    let lo = this.i;
-    let hi = this.n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.ts[mid]! < target) lo = mid + 1;
-      else hi = mid;
+    if (this.cur >= 0 && this.ts[this.cur]! >= t) return true;
+    // Within the decoded window?
+    if (this.i < this.hi && this.ts[this.hi - 1]! >= t) {
+      this.i = lowerBound(this.ts, t, this.i, this.hi);
+      this.cur = this.i++;
+      return true;
     }
-    this.i = lo;
-    return this.next();
+    this.i = this.hi;
+    if (!this.load(Math.max(t, this.mint))) return this.finish();
+    this.cur = this.i++;
+    return true;
   }
 
   timestampMs(): number {
-    return this.curT;
+    return this.ts[this.cur]!;
   }
 
   value(): number {
-    return this.curV;
+    return this.vs[this.cur]!;
   }
 
   private finish(): false {
     this.exhausted = true;
-    this.n = 0;
-    this.i = 0;
+    this.i = this.hi = 0;
     return false;
   }
 
-  /** Decodes the next chunk that may hold samples `>= from`; false when none is left. */
+  /**
+   * Decodes the next chunk with samples `>= from`, after the last sample
+   * returned and `<= maxt`, and sets the window; false when none is left.
+   */
   private load(from: number): boolean {
+    if (this.hi > 0) this.lastT = Math.max(this.lastT, this.ts[this.hi - 1]!);
     while (this.ci < this.chunks.length) {
       const c = this.chunks[this.ci++]!;
       if (c.maxTimeMs < from || c.maxTimeMs <= this.lastT) continue;
       if (c.minTimeMs > this.maxt) return false;
-      const k = xorChunkSampleCount(c.data);
+      const k = chunkSampleCount(c.data);
       if (k > this.ts.length) {
         this.ts = new Float64Array(k);
         this.vs = new Float64Array(k);
       }
-      this.n = decodeXorChunk(c.data, this.ts, this.vs);
-      this.i = 0;
-      return true;
+      const n = decodeChunk(c.data, this.ts, this.vs);
+      const lo = lowerBound(this.ts, Math.max(from, this.lastT + 1), 0, n);
+      const hi = lowerBound(this.ts, this.maxt + 1, lo, n);
+      this.hi = hi;
+      this.i = lo;
+      this.cur = -1;
+      if (lo < hi) return true;
+      if (hi < n) return false; // the chunk goes past maxt: nothing later qualifies
     }
+    this.hi = 0;
     return false;
   }
+}
+
+/** First index in `[lo, hi)` with `ts[i] >= t`, or `hi`. */
+function lowerBound(ts: Float64Array, t: number, lo: number, hi: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ts[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 const EMPTY = new Float64Array(0);

@@ -9,7 +9,7 @@ export const TSDB_FORMAT_VERSION = 1;
 export const TSDB_FILE_NAME = 'vigil-tsdb.sqlite';
 
 /** SQLite page size of new stores (bytes). */
-export const TSDB_PAGE_SIZE = 4096;
+export const TSDB_PAGE_SIZE = 32768;
 
 /** Keys of the `meta` table. */
 export const MetaKeys = {
@@ -31,7 +31,6 @@ export const MetaKeys = {
 const SCHEMA = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value ANY) WITHOUT ROWID;
 CREATE TABLE label_pairs (id INTEGER PRIMARY KEY, name TEXT NOT NULL, value TEXT NOT NULL);
-CREATE UNIQUE INDEX label_pairs_by_name ON label_pairs (name, value);
 CREATE TABLE series (id INTEGER PRIMARY KEY, pairs BLOB NOT NULL);
 CREATE TABLE postings (pair_id INTEGER NOT NULL, series_id INTEGER NOT NULL,
   PRIMARY KEY (pair_id, series_id)) WITHOUT ROWID;
@@ -39,7 +38,11 @@ CREATE TABLE chunks (id INTEGER PRIMARY KEY, series_id INTEGER NOT NULL, mint IN
   maxt INTEGER NOT NULL, samples INTEGER NOT NULL, crc INTEGER NOT NULL, data BLOB NOT NULL);
 CREATE INDEX chunks_by_series ON chunks (series_id, mint, maxt);
 CREATE INDEX chunks_by_maxt ON chunks (maxt);
-CREATE TABLE head_chunks (series_id INTEGER PRIMARY KEY, crc INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE TABLE recent_chunks (id INTEGER PRIMARY KEY, series_id INTEGER NOT NULL, mint INTEGER NOT NULL,
+  maxt INTEGER NOT NULL, samples INTEGER NOT NULL, crc INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE INDEX recent_chunks_by_series ON recent_chunks (series_id, mint, maxt);
+CREATE INDEX recent_chunks_by_maxt ON recent_chunks (maxt);
+CREATE TABLE head_chunks (group_id INTEGER PRIMARY KEY, crc INTEGER NOT NULL, data BLOB NOT NULL);
 CREATE TABLE wal (seq INTEGER PRIMARY KEY, data BLOB NOT NULL);
 `;
 

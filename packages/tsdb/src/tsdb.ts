@@ -16,8 +16,10 @@ import type { Registry } from '@vigil/sdk';
 import {
   XOR_CHUNK_TARGET_SAMPLES,
   XorChunkEncoder,
-  decodeXorChunk,
-  xorChunkSampleCount,
+  chunkSampleCount,
+  decodeChunk,
+  encodeCompletedChunk,
+  transcodeCompletedChunk,
 } from './chunkenc/index.js';
 import { Head, HeadSeries } from './head.js';
 import type { BatchOwner, MemChunk } from './head.js';
@@ -107,10 +109,14 @@ const DEFAULTS = {
 
 /** Compaction writes chunks of at most this many samples... */
 export const COMPACTED_CHUNK_MAX_SAMPLES = 2048;
-/** ...and cuts a merged chunk once it reaches this size, so rows stay inside one 4 KiB page. */
+/** ...and cuts a merged chunk once it reaches this size (bytes), so rows pack well into 32 KiB pages. */
 export const COMPACTED_CHUNK_MAX_BYTES = 3500;
-/** Series compacted per maintenance step. */
-const COMPACTION_SERIES_PER_STEP = 2000;
+/** Series ids per `head_chunks` row: snapshots are written in groups so rows fill pages. */
+export const SNAPSHOT_GROUP_SERIES = 512;
+/** A compaction window is merged once the newest sample is this far (ms) past its end. */
+const COMPACTION_GRACE_MS = 3_600_000;
+/** Samples (roughly) compacted per maintenance step, to keep each step short. */
+const COMPACTION_SAMPLES_PER_STEP = 100_000;
 
 const NOOP_LOGGER: TsdbLogger = { info() {}, warn() {}, error() {} };
 
@@ -208,11 +214,24 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
     return tsdb;
   }
 
+  /**
+   * A new batch (see `Appender` in @vigil/storage). Many may be open at once.
+   * `commit()` resolves once the batch is in SQLite, durable as described
+   * under {@link TsdbOptions.synchronous}.
+   *
+   * @throws VigilError `STORAGE_CLOSED` after {@link Tsdb.close}.
+   */
   appender(): Appender {
     this.assertOpen();
     return new TsdbAppender(this);
   }
 
+  /**
+   * A read view over `[mint, maxt]` (ms, inclusive) of the committed data.
+   * A series already reached by a series set keeps the samples it had then.
+   *
+   * @throws VigilError `STORAGE_CLOSED` after {@link Tsdb.close}.
+   */
   querier(mint: number, maxt: number): Querier {
     this.assertOpen();
     return new TsdbQuerier(this, mint, maxt);
@@ -284,7 +303,8 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
       this.lastRetentionAt = now;
       this.applyRetention();
     }
-    this.compactStep(force ? Infinity : COMPACTION_SERIES_PER_STEP);
+    if (force) while (this.compactStep(Infinity) > 0 || this.compactionCursor !== undefined);
+    else this.compactStep(COMPACTION_SAMPLES_PER_STEP);
   }
 
   /**
@@ -299,12 +319,12 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
     this.writeTransaction(() => {
       this.persistPending();
       const { upsertHead, deleteHead, deleteWal, setMeta } = this.stmts;
-      for (const s of dirty) {
-        if (s.removed) continue;
-        if (s.chunk !== null) {
-          const data = asBuffer(s.chunk.view());
-          upsertHead.run(s.ref, crc32(data), data);
-        } else deleteHead.run(s.ref);
+      const groups = new Set<number>();
+      for (const s of dirty) groups.add(Math.floor(s.ref / SNAPSHOT_GROUP_SERIES));
+      for (const g of groups) {
+        const blob = this.snapshotGroup(g);
+        if (blob === undefined) deleteHead.run(g);
+        else upsertHead.run(g, crc32(blob), blob);
       }
       deleteWal.run(seq);
       setMeta.run(seq, MetaKeys.checkpointSeq);
@@ -314,6 +334,7 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
     this.walRecords = 0;
     this.walSamples = 0;
     this.lastCheckpointAt = Date.now();
+    this.vacuumIfSparse();
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.metrics.checkpointDuration.observe((performance.now() - start) / 1000);
   }
@@ -339,10 +360,22 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
     return deleted;
   }
 
-  /** Runs compaction until no closed window is left. Returns the chunk rows merged away. */
-  compact(): number {
+  /**
+   * Runs compaction until no closed window is left and returns the chunk
+   * rows merged away. With `all`, also compacts the chunks of windows still
+   * open (what a benchmark or an operator wants before measuring the disk);
+   * chunks written later to those windows become rows of their own.
+   */
+  compact(all = false): number {
     this.assertOpen();
-    return this.compactStep(Infinity);
+    if (all) {
+      this.compactionCursor = undefined;
+      this.writeTransaction(() => this.persistPending());
+    }
+    const end = all ? Infinity : undefined;
+    let merged = this.compactStep(Infinity, end);
+    while (this.compactionCursor !== undefined) merged += this.compactStep(Infinity, end);
+    return merged;
   }
 
   /**
@@ -375,14 +408,17 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
 
   /** @internal */
   seriesById(ref: number): HeadSeries | undefined {
-    return this.head.byRef[ref];
+    const s = this.head.byRef[ref];
+    if (s !== undefined || this.head.aliases.size === 0) return s;
+    const alias = this.head.aliases.get(ref);
+    return alias === undefined || alias.removed ? undefined : alias;
   }
 
   /** @internal The chunks of a series overlapping `[mint, maxt]`, oldest first. */
   chunksOf(s: HeadSeries, mint: number, maxt: number, warnings: string[]): ChunkSource[] {
     const out: ChunkSource[] = [];
     if (s.persistedMaxT >= mint && s.firstT <= maxt) {
-      const rows = this.stmts.selectChunks.all(s.ref, mint, maxt) as [
+      const rows = this.stmts.selectChunks.all({ s: s.ref, a: mint, b: maxt }) as [
         number,
         number,
         number,
@@ -497,13 +533,18 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
       }
       if (newSeries.length > 0) st.setMeta.run(head.nextRef, MetaKeys.nextSeriesId);
       if (count > 0) {
-        seq = Number(
-          st.insertWal.run(encodeWalRecord(ids, timestamps, values, count)).lastInsertRowid,
-        );
+        // Explicit, ever-increasing seqs: a rowid would restart at 1 once the
+        // table is empty after a checkpoint, below the checkpoint's seq.
+        seq = this.lastSeq + 1;
+        st.insertWal.run(seq, encodeWalRecord(ids, timestamps, values, count));
       }
       this.persistPending();
     });
     // Durable: now make it visible.
+    for (const [p, existing] of remap) {
+      // A ref handed out for a series another appender created first stays valid.
+      if (p.ref !== existing.ref && created.includes(p)) head.aliases.set(p.ref, existing);
+    }
     for (const p of newPairs) head.addPair(p.id, p.name, p.value);
     for (let k = 0; k < newSeries.length; k++) {
       const s = newSeries[k]!;
@@ -526,7 +567,15 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
     if (appended > 0) this.metrics.samplesAppended.inc(appended);
     if (rejected > 0) this.metrics.outOfOrder.inc(rejected);
     this.metrics.commitDuration.observe((performance.now() - start) / 1000);
-    if (this.walSamples >= this.opts.checkpointWalSamples) this.checkpoint();
+    if (this.walSamples >= this.opts.checkpointWalSamples) {
+      // The batch is committed whatever happens here: a failed checkpoint is
+      // logged and retried by the maintenance timer, not reported to the caller.
+      try {
+        this.checkpoint();
+      } catch (err) {
+        this.logger.error({ err }, 'TSDB checkpoint failed; it will be retried');
+      }
+    }
   }
 
   /** @internal Counts rejections made by appenders. */
@@ -565,7 +614,7 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
         minTimeMs: c.minTimeMs,
         maxTimeMs: c.maxTimeMs,
         numSamples: c.numSamples,
-        data: c.bytes(),
+        data: completedChunkBytes(c),
       };
       if (s.memChunks === null) s.memChunks = [mc];
       else s.memChunks.push(mc);
@@ -584,7 +633,7 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
     for (const { series, chunk } of pending) {
       if (series.removed) continue;
       const data = asBuffer(chunk.data);
-      this.stmts.insertChunk.run(
+      this.stmts.insertRecent.run(
         series.ref,
         chunk.minTimeMs,
         chunk.maxTimeMs,
@@ -642,6 +691,35 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
     this.persistedSamples += samples;
     this.stmts.setMeta.run(this.persistedChunks, MetaKeys.chunkRows);
     this.stmts.setMeta.run(this.persistedSamples, MetaKeys.chunkSamples);
+  }
+
+  /**
+   * The `head_chunks` blob of snapshot group `g`: per series of the group
+   * with a non-empty open chunk, u32 series id, u32 byte length, the chunk.
+   * Undefined when no series of the group has one.
+   */
+  private snapshotGroup(g: number): Buffer | undefined {
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    const end = (g + 1) * SNAPSHOT_GROUP_SERIES;
+    for (let ref = g * SNAPSHOT_GROUP_SERIES; ref < end; ref++) {
+      const s = this.head.byRef[ref];
+      if (s === undefined || s.chunk === null || s.chunk.numSamples === 0) continue;
+      const bytes = s.chunk.view();
+      const header = Buffer.allocUnsafe(8);
+      header.writeUInt32LE(ref, 0);
+      header.writeUInt32LE(bytes.byteLength, 4);
+      parts.push(header, bytes);
+      size += 8 + bytes.byteLength;
+    }
+    return parts.length === 0 ? undefined : Buffer.concat(parts, size);
+  }
+
+  /** Returns free pages to the file system when more than 5 % of the file is free. */
+  private vacuumIfSparse(): void {
+    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    const pages = this.db.pragma('page_count', { simple: true }) as number;
+    if (free > 16 && free * 20 > pages) this.db.pragma('incremental_vacuum');
   }
 
   private bytesOnDisk(): number {
@@ -706,42 +784,67 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
     }
     for (const s of head.byRef) if (s !== undefined) head.allRefs.push(s.ref);
     for (const row of db
-      .prepare('SELECT series_id, min(mint), max(maxt) FROM chunks GROUP BY series_id')
+      .prepare(
+        'SELECT series_id, min(mint), max(maxt) FROM chunks GROUP BY series_id UNION ALL SELECT series_id, min(mint), max(maxt) FROM recent_chunks GROUP BY series_id',
+      )
       .raw()
       .iterate()) {
       const [id, mint, maxt] = row as [number, number, number];
       const s = head.byRef[id];
       if (s === undefined) continue;
-      s.firstT = mint;
-      s.persistedMaxT = maxt;
-      s.lastT = maxt;
+      if (mint < s.firstT) s.firstT = mint;
+      if (maxt > s.persistedMaxT) s.persistedMaxT = maxt;
+      s.lastT = s.persistedMaxT;
       if (maxt > this.maxTimeMs) this.maxTimeMs = maxt;
     }
     // Last values of series whose newest data is persisted: needed for the
     // duplicate check of a sample at the same timestamp.
     let snapshots = 0;
-    for (const row of db.prepare('SELECT series_id, crc, data FROM head_chunks').raw().iterate()) {
-      const [id, crc, data] = row as [number, number, Buffer];
-      const s = head.byRef[id];
-      if (s === undefined) continue;
+    for (const row of db.prepare('SELECT group_id, crc, data FROM head_chunks').raw().iterate()) {
+      const [group, crc, data] = row as [number, number, Buffer];
       if (crc32(data) !== crc) {
-        this.reportCorrupt('head_chunk', { seriesId: id });
+        this.reportCorrupt('head_chunk', { group });
         continue;
       }
-      let enc: XorChunkEncoder;
-      try {
-        enc = XorChunkEncoder.resume(new Uint8Array(data));
-      } catch (err) {
-        this.reportCorrupt('head_chunk', { seriesId: id, error: String(err) });
-        continue;
+      for (let off = 0; off < data.byteLength;) {
+        if (off + 8 > data.byteLength) {
+          this.reportCorrupt('head_chunk', { group, offset: off });
+          break;
+        }
+        const id = data.readUInt32LE(off);
+        const len = data.readUInt32LE(off + 4);
+        off += 8;
+        if (off + len > data.byteLength) {
+          this.reportCorrupt('head_chunk', { group, offset: off });
+          break;
+        }
+        const bytes = new Uint8Array(data.subarray(off, off + len));
+        off += len;
+        const s = head.byRef[id];
+        if (s === undefined) continue; // removed by retention since
+        let enc: XorChunkEncoder;
+        try {
+          enc = XorChunkEncoder.resume(bytes);
+        } catch (err) {
+          this.reportCorrupt('head_chunk', { group, seriesId: id, error: String(err) });
+          continue;
+        }
+        // Stale when its chunk was completed and written after the checkpoint,
+        // or when retention dropped it since.
+        if (
+          enc.numSamples === 0 ||
+          enc.minTimeMs <= s.persistedMaxT ||
+          enc.maxTimeMs < this.minValidTimeMs
+        ) {
+          continue;
+        }
+        s.chunk = enc;
+        s.lastT = enc.maxTimeMs;
+        if (enc.minTimeMs < s.firstT) s.firstT = enc.minTimeMs;
+        if (enc.maxTimeMs > this.maxTimeMs) this.maxTimeMs = enc.maxTimeMs;
+        head.headSamples += enc.numSamples;
+        snapshots++;
       }
-      if (enc.numSamples === 0 || enc.minTimeMs <= s.persistedMaxT) continue; // covered by a chunk row
-      s.chunk = enc;
-      s.lastT = enc.maxTimeMs;
-      if (enc.minTimeMs < s.firstT) s.firstT = enc.minTimeMs;
-      if (enc.maxTimeMs > this.maxTimeMs) this.maxTimeMs = enc.maxTimeMs;
-      head.headSamples += enc.numSamples;
-      snapshots++;
     }
     this.restoreLastValues();
     // Replay the WAL records written after the last checkpoint.
@@ -765,7 +868,13 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
       for (let i = 0; i < rec.count; i++) {
         const s = head.byRef[rec.seriesIds[i]!];
         if (s === undefined) continue;
-        if (this.applySample(s, rec.timestampsMs[i]!, rec.values[i]!) > 0) replayed++;
+        try {
+          if (this.applySample(s, rec.timestampsMs[i]!, rec.values[i]!) > 0) replayed++;
+        } catch (err) {
+          // Only a record that passed its checksum yet holds an impossible sample gets here.
+          this.reportCorrupt('wal_record', { seq: rowSeq, error: String(err) });
+          break;
+        }
       }
     }
     this.lastSeq = seq;
@@ -792,7 +901,7 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
       let data: Uint8Array;
       if (s.chunk !== null) data = s.chunk.view();
       else {
-        const row = this.stmts.lastChunk.get(s.ref) as [number, Buffer] | undefined;
+        const row = this.stmts.lastChunk.get({ s: s.ref }) as [number, Buffer] | undefined;
         if (row === undefined || crc32(row[1]) !== row[0]) continue;
         data = row[1];
       }
@@ -814,8 +923,8 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
     // older than the cutoff can come back by replay.
     this.checkpoint();
     const st = this.stmts;
-    const affected = st.seriesWithChunksBefore.all(cutoff) as [number][];
-    const sums = st.countChunksBefore.get(cutoff) as [number, number | null];
+    const affected = st.seriesWithChunksBefore.all({ t: cutoff }) as [number][];
+    const sums = st.countChunksBefore.get({ t: cutoff }) as [number, number | null];
     const rows = sums[0];
     const samples = sums[1] ?? 0;
     const headDropped: HeadSeries[] = [];
@@ -824,14 +933,20 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
     }
     this.writeTransaction(() => {
       st.deleteChunksBefore.run(cutoff);
+      st.deleteRecentBefore.run(cutoff);
       this.addChunkCounters(-rows, -samples);
-      for (const s of headDropped) st.deleteHead.run(s.ref);
       st.setMeta.run(cutoff, MetaKeys.minValidTimeMs);
     });
     this.minValidTimeMs = cutoff;
     for (const s of headDropped) {
       this.head.headSamples -= s.chunk!.numSamples;
       s.chunk = null;
+      // The next checkpoint rewrites its snapshot group; until then open()
+      // ignores the stale snapshot (older than min_valid_time_ms).
+      if (!s.dirty) {
+        s.dirty = true;
+        this.head.dirty.push(s);
+      }
     }
     for (const [id] of affected) {
       const s = this.head.byRef[id];
@@ -852,17 +967,23 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
       const st = this.stmts;
       const victims: [number, number, number, number, number][] = [];
       let freed = 0;
-      for (const row of st.oldestChunks.iterate()) {
-        const r = row as [number, number, number, number, number];
-        victims.push(r);
-        freed += r[3] + 48;
-        if (freed >= excess * 1.1) break;
+      // Compacted rows are older than recent ones; take those first.
+      let fromRecent = false;
+      for (const stmt of [st.oldestChunks, st.oldestRecent]) {
+        for (const row of stmt.iterate()) {
+          const r = row as [number, number, number, number, number];
+          victims.push(r);
+          freed += r[3] + 48;
+          if (freed >= excess * 1.1) break;
+        }
+        if (victims.length > 0) break;
+        fromRecent = true;
       }
       if (victims.length === 0) break;
       let samples = 0;
       this.writeTransaction(() => {
         for (const [id, , n] of victims) {
-          st.deleteChunk.run(id);
+          (fromRecent ? st.deleteRecent : st.deleteChunk).run(id);
           samples += n;
         }
         this.addChunkCounters(-victims.length, -samples);
@@ -882,7 +1003,7 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
 
   /** Recomputes `firstT` and `persistedMaxT` of a series after chunk rows were deleted. */
   private refreshRange(s: HeadSeries): void {
-    const row = this.stmts.seriesRange.get(s.ref) as [number | null, number | null];
+    const row = this.stmts.seriesRange.get({ s: s.ref }) as [number | null, number | null];
     const [mint, maxt] = row;
     s.persistedMaxT = maxt ?? -Infinity;
     let first = mint ?? Infinity;
@@ -910,7 +1031,6 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
     this.writeTransaction(() => {
       for (const s of victims) {
         st.deleteSeries.run(s.ref);
-        st.deleteHead.run(s.ref);
         for (let j = 0; j < s.labels.length; j += 2) {
           st.deletePosting.run(this.head.pairId(s.labels[j]!, s.labels[j + 1]!), s.ref);
         }
@@ -921,50 +1041,55 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
   }
 
   // ---------------------------------------------------------------------------
-  // Compaction: chunk rows of a series whose first sample falls in the same
-  // closed window are merged into as few rows as the size limits allow.
+  // Compaction: completed chunks land in `recent_chunks` (120 samples each).
+  // Once a window of `compactionWindowMs` is closed, each series' recent rows
+  // of that window are merged into as few rows as the size limits allow and
+  // moved to `chunks`, series after series, so `chunks` grows in append order
+  // (full pages) and `recent_chunks` frees whole pages.
 
-  private compactStep(seriesBudget: number): number {
+  private compactStep(sampleBudget: number, endOverride?: number): number {
     const w = this.opts.compactionWindowMs;
     if (w <= 0 || this.maxTimeMs === -Infinity) return 0;
-    // A window is closed one full window after it ended.
-    const closedUntil = Math.floor((this.maxTimeMs - w) / w) * w;
+    // Windows ending before this are closed: by then the chunks that started
+    // in them have been cut (at 120 samples) and written.
+    const closedEnd = endOverride ?? Math.floor((this.maxTimeMs - COMPACTION_GRACE_MS) / w) * w;
+    let cur = this.compactionCursor;
+    if (cur === undefined) {
+      if (closedEnd <= this.compactedUntilMs && endOverride === undefined) return 0;
+      cur = { windowStart: closedEnd, refs: this.head.allRefs.slice(), next: 0 };
+      this.compactionCursor = cur;
+    }
+    const end = cur.windowStart;
     let merged = 0;
-    let budget = seriesBudget;
-    while (budget > 0) {
-      let cur = this.compactionCursor;
-      if (cur === undefined) {
-        let start = this.compactedUntilMs;
-        if (start === Number.MIN_SAFE_INTEGER) {
-          const min = this.stmts.minMaxt.get() as [number | null];
-          if (min[0] === null) return merged;
-          start = Math.floor(min[0] / w) * w;
-        }
-        if (start + w > closedUntil) return merged;
-        cur = { windowStart: start, refs: this.head.allRefs.slice(), next: 0 };
-        this.compactionCursor = cur;
+    let budget = sampleBudget;
+    const work: HeadSeries[] = [];
+    while (budget > 0 && cur.next < cur.refs.length) {
+      const s = this.head.byRef[cur.refs[cur.next++]!];
+      if (s === undefined || s.firstT >= end || s.persistedMaxT === -Infinity) continue;
+      work.push(s);
+      budget -= 1000; // a rough bound of the samples a series brings per window
+    }
+    if (work.length > 0) {
+      this.writeTransaction(() => {
+        for (const s of work) merged += this.compactSeries(s, end, w);
+      });
+    }
+    if (cur.next >= cur.refs.length) {
+      this.compactionCursor = undefined;
+      if (Number.isFinite(end) && end > this.compactedUntilMs) {
+        this.compactedUntilMs = end;
+        this.writeTransaction(() => this.stmts.setMeta.run(end, MetaKeys.compactedUntilMs));
       }
-      while (budget > 0 && cur.next < cur.refs.length) {
-        const ref = cur.refs[cur.next++]!;
-        budget--;
-        const s = this.head.byRef[ref];
-        if (s === undefined || s.firstT >= cur.windowStart + w || s.persistedMaxT < cur.windowStart)
-          continue;
-        merged += this.compactSeriesWindow(s, cur.windowStart, w);
-      }
-      if (cur.next >= cur.refs.length) {
-        this.compactedUntilMs = cur.windowStart + w;
-        this.stmts.setMeta.run(this.compactedUntilMs, MetaKeys.compactedUntilMs);
-        this.compactionCursor = undefined;
-      }
+      this.vacuumIfSparse();
     }
     if (merged > 0) this.metrics.compactedChunks.inc(merged);
     return merged;
   }
 
-  private compactSeriesWindow(s: HeadSeries, windowStart: number, w: number): number {
+  /** Moves the recent rows of `s` starting before `end` to `chunks`, merged per window. Inside a transaction. */
+  private compactSeries(s: HeadSeries, end: number, w: number): number {
     const st = this.stmts;
-    const rows = st.chunksInWindow.all(s.ref, windowStart, windowStart + w) as [
+    const rows = st.recentBefore.all(s.ref, end) as [
       number,
       number,
       number,
@@ -972,113 +1097,207 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
       number,
       Buffer,
     ][];
-    if (rows.length < 2) return 0;
-    let total = 0;
-    for (const r of rows) {
-      if (crc32(r[5]) !== r[4]) return 0; // leave damaged rows alone; queries report them
-      total += r[3];
-    }
-    const ts = new Float64Array(total);
-    const vs = new Float64Array(total);
-    let n = 0;
-    try {
-      for (const r of rows) {
-        const k = xorChunkSampleCount(r[5]);
-        const tt = new Float64Array(k);
-        const vv = new Float64Array(k);
-        const got = decodeXorChunk(r[5], tt, vv);
-        for (let i = 0; i < got; i++) {
-          if (n > 0 && tt[i]! <= ts[n - 1]!) continue;
-          if (n === ts.length) break;
-          ts[n] = tt[i]!;
-          vs[n] = vv[i]!;
-          n++;
-        }
+    if (rows.length === 0) return 0;
+    let written = 0;
+    let deltaSamples = 0;
+    let i = 0;
+    while (i < rows.length) {
+      const window = Math.floor(rows[i]![1] / w);
+      let j = i + 1;
+      while (j < rows.length && Math.floor(rows[j]![1] / w) === window) j++;
+      const group = rows.slice(i, j);
+      i = j;
+      let ok = true;
+      let total = 0;
+      for (const r of group) {
+        if (crc32(r[5]) !== r[4]) ok = false;
+        total += r[3];
       }
-    } catch {
-      return 0;
+      if (!ok || group.length === 1) {
+        // Moved unchanged (a damaged row too: queries report it, nothing is lost here).
+        for (const r of group) {
+          st.insertChunk.run(s.ref, r[1], r[2], r[3], r[4], r[5]);
+          st.deleteRecent.run(r[0]);
+          written++;
+        }
+        continue;
+      }
+      const merged = mergeChunks(
+        group.map((r) => r[5]),
+        total,
+      );
+      if (merged === undefined) {
+        for (const r of group) {
+          st.insertChunk.run(s.ref, r[1], r[2], r[3], r[4], r[5]);
+          st.deleteRecent.run(r[0]);
+          written++;
+        }
+        continue;
+      }
+      for (const r of group) st.deleteRecent.run(r[0]);
+      for (const c of merged.chunks) {
+        st.insertChunk.run(s.ref, c.mint, c.maxt, c.n, crc32(c.data), c.data);
+        written++;
+      }
+      deltaSamples += merged.samples - total;
     }
-    const out: { mint: number; maxt: number; n: number; data: Buffer }[] = [];
-    let enc = new XorChunkEncoder();
-    const flush = (): void => {
-      if (enc.numSamples === 0) return;
-      out.push({
-        mint: enc.minTimeMs,
-        maxt: enc.maxTimeMs,
-        n: enc.numSamples,
-        data: asBuffer(enc.view()),
-      });
-      enc = new XorChunkEncoder();
-    };
-    for (let i = 0; i < n; i++) {
-      enc.append(ts[i]!, vs[i]!);
-      if (
-        enc.numSamples >= COMPACTED_CHUNK_MAX_SAMPLES ||
-        enc.sizeBytes >= COMPACTED_CHUNK_MAX_BYTES
-      )
-        flush();
-    }
-    flush();
-    if (out.length >= rows.length) return 0;
-    this.writeTransaction(() => {
-      for (const r of rows) st.deleteChunk.run(r[0]);
-      for (const c of out) st.insertChunk.run(s.ref, c.mint, c.maxt, c.n, crc32(c.data), c.data);
-      this.addChunkCounters(out.length - rows.length, n - total);
-    });
-    return rows.length - out.length;
+    this.addChunkCounters(written - rows.length, deltaSamples);
+    return rows.length - written;
   }
+}
+
+interface MergedChunk {
+  mint: number;
+  maxt: number;
+  n: number;
+  data: Buffer;
+}
+
+let mergeT = new Float64Array(4096);
+let mergeV = new Float64Array(4096);
+
+/** Decodes chunks (in time order) and re-encodes their samples into as few chunks as the limits allow. */
+function mergeChunks(
+  blobs: readonly Uint8Array[],
+  total: number,
+): { chunks: MergedChunk[]; samples: number } | undefined {
+  if (mergeT.length < total) {
+    mergeT = new Float64Array(total);
+    mergeV = new Float64Array(total);
+  }
+  let n = 0;
+  try {
+    for (const b of blobs) {
+      const k = chunkSampleCount(b);
+      if (n + k > mergeT.length) return undefined;
+      const got = decodeChunk(b, mergeT.subarray(n), mergeV.subarray(n));
+      // Keep strictly increasing timestamps (rows never overlap; be safe anyway).
+      let w = n;
+      for (let i = n; i < n + got; i++) {
+        if (w > 0 && mergeT[i]! <= mergeT[w - 1]!) continue;
+        mergeT[w] = mergeT[i]!;
+        mergeV[w] = mergeV[i]!;
+        w++;
+      }
+      n = w;
+    }
+  } catch {
+    return undefined;
+  }
+  // Split where an XOR chunk would reach the limits, then encode each piece
+  // in its smallest encoding.
+  const chunks: MergedChunk[] = [];
+  let enc = new XorChunkEncoder(COMPACTED_CHUNK_MAX_BYTES + 64);
+  let from = 0;
+  const flush = (to: number): void => {
+    if (to === from) return;
+    chunks.push({
+      mint: mergeT[from]!,
+      maxt: mergeT[to - 1]!,
+      n: to - from,
+      data: asBuffer(encodeCompletedChunk(mergeT.subarray(from), mergeV.subarray(from), to - from)),
+    });
+    from = to;
+    enc = new XorChunkEncoder(COMPACTED_CHUNK_MAX_BYTES + 64);
+  };
+  for (let i = 0; i < n; i++) {
+    enc.append(mergeT[i]!, mergeV[i]!);
+    if (
+      enc.numSamples >= COMPACTED_CHUNK_MAX_SAMPLES ||
+      enc.sizeBytes >= COMPACTED_CHUNK_MAX_BYTES
+    ) {
+      flush(i + 1);
+    }
+  }
+  flush(n);
+  return { chunks, samples: n };
+}
+
+/** The bytes a completed head chunk is stored as: XOR or scaled integer, whichever is smaller. */
+function completedChunkBytes(c: XorChunkEncoder): Uint8Array {
+  // bytes() is a copy; transcoding returns it or a new, smaller chunk.
+  return transcodeCompletedChunk(c.bytes());
 }
 
 /** The value of a chunk's last sample, or undefined for an empty chunk. */
 function lastValueOf(data: Uint8Array): number | undefined {
-  const k = xorChunkSampleCount(data);
+  const k = chunkSampleCount(data);
   if (k === 0) return undefined;
   const ts = new Float64Array(k);
   const vs = new Float64Array(k);
-  const n = decodeXorChunk(data, ts, vs);
+  const n = decodeChunk(data, ts, vs);
   return n > 0 ? vs[n - 1] : undefined;
 }
 
 function prepare(db: Database.Database) {
+  const both = (sql: string): string =>
+    `${sql.replaceAll('$T', 'chunks')} UNION ALL ${sql.replaceAll('$T', 'recent_chunks')}`;
   return {
     insertPair: db.prepare('INSERT INTO label_pairs (id, name, value) VALUES (?, ?, ?)'),
     insertSeries: db.prepare('INSERT INTO series (id, pairs) VALUES (?, ?)'),
     insertPosting: db.prepare('INSERT INTO postings (pair_id, series_id) VALUES (?, ?)'),
     deleteSeries: db.prepare('DELETE FROM series WHERE id = ?'),
     deletePosting: db.prepare('DELETE FROM postings WHERE pair_id = ? AND series_id = ?'),
-    insertWal: db.prepare('INSERT INTO wal (data) VALUES (?)'),
+    insertWal: db.prepare('INSERT INTO wal (seq, data) VALUES (?, ?)'),
     deleteWal: db.prepare('DELETE FROM wal WHERE seq <= ?'),
     insertChunk: db.prepare(
       'INSERT INTO chunks (series_id, mint, maxt, samples, crc, data) VALUES (?, ?, ?, ?, ?, ?)',
     ),
+    insertRecent: db.prepare(
+      'INSERT INTO recent_chunks (series_id, mint, maxt, samples, crc, data) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
     deleteChunk: db.prepare('DELETE FROM chunks WHERE id = ?'),
+    deleteRecent: db.prepare('DELETE FROM recent_chunks WHERE id = ?'),
     selectChunks: db
       .prepare(
-        'SELECT mint, maxt, crc, data FROM chunks WHERE series_id = ? AND maxt >= ? AND mint <= ? ORDER BY mint',
+        both(
+          'SELECT mint, maxt, crc, data FROM $T WHERE series_id = @s AND maxt >= @a AND mint <= @b',
+        ) + ' ORDER BY 1',
       )
       .raw(),
     lastChunk: db
-      .prepare('SELECT crc, data FROM chunks WHERE series_id = ? ORDER BY mint DESC LIMIT 1')
-      .raw(),
-    seriesRange: db.prepare('SELECT min(mint), max(maxt) FROM chunks WHERE series_id = ?').raw(),
-    chunksInWindow: db
       .prepare(
-        'SELECT id, mint, maxt, samples, crc, data FROM chunks WHERE series_id = ? AND mint >= ? AND mint < ? ORDER BY mint',
+        'SELECT crc, data FROM (' +
+          both(
+            'SELECT crc, data, mint FROM (SELECT crc, data, mint FROM $T WHERE series_id = @s ORDER BY mint DESC LIMIT 1)',
+          ) +
+          ') ORDER BY mint DESC LIMIT 1',
       )
       .raw(),
-    minMaxt: db.prepare('SELECT min(maxt) FROM chunks').raw(),
-    seriesWithChunksBefore: db
-      .prepare('SELECT DISTINCT series_id FROM chunks WHERE maxt < ?')
+    seriesRange: db
+      .prepare(
+        'SELECT min(a), max(b) FROM (' +
+          both('SELECT min(mint) AS a, max(maxt) AS b FROM $T WHERE series_id = @s') +
+          ')',
+      )
       .raw(),
-    countChunksBefore: db.prepare('SELECT count(*), sum(samples) FROM chunks WHERE maxt < ?').raw(),
+    recentBefore: db
+      .prepare(
+        'SELECT id, mint, maxt, samples, crc, data FROM recent_chunks WHERE series_id = ? AND mint < ? ORDER BY mint',
+      )
+      .raw(),
+    seriesWithChunksBefore: db
+      .prepare(both('SELECT DISTINCT series_id FROM $T WHERE maxt < @t'))
+      .raw(),
+    countChunksBefore: db
+      .prepare(
+        'SELECT sum(c), sum(n) FROM (' +
+          both('SELECT count(*) AS c, sum(samples) AS n FROM $T WHERE maxt < @t') +
+          ')',
+      )
+      .raw(),
     deleteChunksBefore: db.prepare('DELETE FROM chunks WHERE maxt < ?'),
+    deleteRecentBefore: db.prepare('DELETE FROM recent_chunks WHERE maxt < ?'),
     oldestChunks: db
       .prepare('SELECT id, series_id, samples, length(data), maxt FROM chunks ORDER BY maxt')
       .raw(),
+    oldestRecent: db
+      .prepare('SELECT id, series_id, samples, length(data), maxt FROM recent_chunks ORDER BY maxt')
+      .raw(),
     upsertHead: db.prepare(
-      'INSERT INTO head_chunks (series_id, crc, data) VALUES (?, ?, ?) ON CONFLICT (series_id) DO UPDATE SET crc = excluded.crc, data = excluded.data',
+      'INSERT INTO head_chunks (group_id, crc, data) VALUES (?, ?, ?) ON CONFLICT (group_id) DO UPDATE SET crc = excluded.crc, data = excluded.data',
     ),
-    deleteHead: db.prepare('DELETE FROM head_chunks WHERE series_id = ?'),
+    deleteHead: db.prepare('DELETE FROM head_chunks WHERE group_id = ?'),
     setMeta: db.prepare('UPDATE meta SET value = ? WHERE key = ?'),
   };
 }
@@ -1104,13 +1323,13 @@ class TsdbAppender implements Appender, BatchOwner {
     if (this.finished) throw appenderClosed();
     const tsdb = this.tsdb;
     if (tsdb.isClosed) throw storeClosed();
-    if (!Number.isInteger(timestampMs) || timestampMs < tsdb.minValidTimeMs) {
+    if (!Number.isSafeInteger(timestampMs) || timestampMs < tsdb.minValidTimeMs) {
       tsdb.countRejected('bounds');
       throw new VigilError(
         ErrorCodes.SAMPLE_OUT_OF_BOUNDS,
-        Number.isInteger(timestampMs)
+        Number.isSafeInteger(timestampMs)
           ? `Sample at ${timestampMs} is older than the store keeps (retention starts at ${tsdb.minValidTimeMs}).`
-          : `Sample timestamp ${timestampMs} is not an integer number of milliseconds.`,
+          : `Sample timestamp ${timestampMs} is not a safe integer number of milliseconds.`,
         { details: { timestampMs } },
       );
     }
@@ -1136,6 +1355,11 @@ class TsdbAppender implements Appender, BatchOwner {
       }
       lastT = sharedEntry.t;
       lastV = sharedEntry.v[0]!;
+    }
+    // Another appender may have committed newer samples since this batch began.
+    if (s.lastT > lastT) {
+      lastT = s.lastT;
+      lastV = s.lastV;
     }
     if (timestampMs <= lastT) {
       if (timestampMs === lastT) {
@@ -1206,7 +1430,7 @@ class TsdbAppender implements Appender, BatchOwner {
     }
     const key = labelsKey(labels);
     const head = this.tsdb.head;
-    const found = head.byKey.get(key) ?? this.pendingByKey?.get(key);
+    const found = this.pendingByKey?.get(key) ?? head.byKey.get(key);
     if (found !== undefined) return found;
     validateSeriesLabels(labels);
     const s = new HeadSeries(head.nextRef++, labels.slice(), key);
