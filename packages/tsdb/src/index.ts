@@ -29,6 +29,4 @@ export {
   decodeChunk,
   encodeCompletedChunk,
   transcodeCompletedChunk,
-  ScrapeWorkload,
 } from './chunkenc/index.js';
-export type { ScrapeWorkloadOptions, WorkloadSeries } from './chunkenc/index.js';

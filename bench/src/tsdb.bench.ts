@@ -1,0 +1,213 @@
+/**
+ * The embedded store against the issue's targets, on the realistic scrape
+ * workload (`ScrapeWorkload` from `@vigil/tsdb/workload`: node-exporter-like
+ * and HTTP-RED-like series, 15 s interval, aligned timestamps):
+ *
+ * - ingestion through the `Appender`: one batch per target and scrape, refs
+ *   cached as a scraper caches them, commit awaited, maintenance (chunk
+ *   writes, checkpoints, compaction) included;
+ * - bytes on disk per sample once chunks are complete, SQLite's pages and
+ *   WAL file included;
+ * - heap and array-buffer bytes per active series in the head;
+ * - a query reading about a million samples from disk through the `Querier`
+ *   (store closed and reopened first, so that completed chunks come from
+ *   SQLite).
+ *
+ * The peers are the targets (≥ 500k samples/s, ≤ 1.5 B/sample, ≤ 3 kB per
+ * series, ≥ 20M samples/s decoded); published anchors: Gorilla 1.37
+ * B/sample, Prometheus 1–2 B/sample and about 3 kB per series. Prometheus
+ * itself is measured in `side-by-side.bench.ts`.
+ *
+ * Run: `node --expose-gc bench/dist/tsdb.bench.js` (or `npm run bench`).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openTsdb } from '@vigil/tsdb';
+import type { Tsdb } from '@vigil/tsdb';
+import { ScrapeWorkload } from '@vigil/tsdb/workload';
+import { fmt, higherIsBetter, lowerIsBetter, median, report } from './harness.js';
+import type { Comparison } from './harness.js';
+
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+const ROUNDS = Number(process.env.VIGIL_BENCH_TSDB_ROUNDS ?? 3);
+
+interface Ingested {
+  samplesPerSecond: number;
+  samples: number;
+}
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'vigil-tsdb-bench-'));
+}
+
+/** Appends `scrapes` scrapes of the workload, one batch per target; returns samples/s. */
+async function ingest(
+  db: Tsdb,
+  workload: ScrapeWorkload,
+  scrapes: number,
+  labelsOf: readonly (readonly string[])[] = workload.series.map((s) => s.labels),
+): Promise<Ingested> {
+  const n = workload.numSeries;
+  const series = workload.series;
+  const refs = new Float64Array(n);
+  const timestamps = new Float64Array(n);
+  const values = new Float64Array(n);
+  // Batch boundaries: series are grouped by target in the workload's order.
+  const bounds: number[] = [0];
+  for (let i = 1; i < n; i++) if (series[i]!.target !== series[i - 1]!.target) bounds.push(i);
+  bounds.push(n);
+  let appended = 0;
+  let elapsedMs = 0;
+  for (let k = 0; k < scrapes; k++) {
+    workload.scrape(timestamps, values); // outside the timed part
+    const start = performance.now();
+    for (let b = 0; b + 1 < bounds.length; b++) {
+      const app = db.appender();
+      for (let i = bounds[b]!; i < bounds[b + 1]!; i++) {
+        refs[i] = app.append(refs[i]!, labelsOf[i]!, timestamps[i]!, values[i]!);
+      }
+      await app.commit();
+    }
+    db.maintain();
+    elapsedMs += performance.now() - start;
+    appended += n;
+  }
+  return { samplesPerSecond: appended / (elapsedMs / 1000), samples: appended };
+}
+
+const results: Comparison[] = [];
+
+// 1. Ingestion rate, in rounds, each on a fresh store.
+{
+  const rates: number[] = [];
+  let seriesCount = 0;
+  for (let r = 0; r < ROUNDS; r++) {
+    const dir = tempDir();
+    const db = openTsdb(dir, { maintenanceIntervalMs: 0 });
+    const workload = new ScrapeWorkload({ seed: r + 1, nodeTargets: 20, httpTargets: 20 });
+    seriesCount = workload.numSeries;
+    await ingest(db, workload, 5); // warm-up: creates the series
+    const { samplesPerSecond } = await ingest(db, workload, 150);
+    rates.push(samplesPerSecond);
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  results.push(
+    higherIsBetter(
+      {
+        suite: 'tsdb',
+        name: `Appender ingestion, ${seriesCount} series, one batch per target, maintenance included`,
+        unit: 'samples/s',
+        vigil: median(rates),
+        peer: 500_000,
+        peerName: 'target',
+        notes: `rounds: ${rates.map((x) => fmt(x / 1000) + 'k').join(', ')}`,
+      },
+      1,
+    ),
+  );
+}
+
+// 2 and 4. Bytes per sample on disk once chunks are complete; query decoding from disk.
+{
+  const dir = tempDir();
+  let db = openTsdb(dir, { maintenanceIntervalMs: 0 });
+  const workload = new ScrapeWorkload({ seed: 7, nodeTargets: 10, httpTargets: 10 });
+  const scrapes = 480; // four full 120-sample chunks per series, two hours at 15 s
+  const { samples } = await ingest(db, workload, scrapes);
+  db.maintain(true);
+  db.compact();
+  db.checkpoint();
+  const stats = db.stats();
+  db.close();
+  db = openTsdb(dir, { maintenanceIntervalMs: 0 });
+  const afterReopen = db.stats();
+  const bytesPerSample = afterReopen.bytesOnDisk / samples;
+  results.push(
+    lowerIsBetter(
+      {
+        suite: 'tsdb',
+        name: `bytes on disk per sample, ${workload.numSeries} series × ${scrapes} samples, chunks complete`,
+        unit: 'B',
+        vigil: bytesPerSample,
+        peer: 1.5,
+        peerName: 'target',
+        notes: `${fmt(afterReopen.bytesOnDisk / 2 ** 20)} MiB for ${samples} samples; ${stats.persistedChunks} chunk rows; Gorilla's published 1.37 B/sample`,
+      },
+      1,
+    ),
+  );
+
+  const rates: number[] = [];
+  let read = 0;
+  for (let r = 0; r < Math.max(5, ROUNDS); r++) {
+    const start = performance.now();
+    const querier = db.querier(-Infinity, Infinity);
+    const set = querier.select([]);
+    read = 0;
+    let checksum = 0;
+    while (set.next()) {
+      const it = set.at().iterator();
+      while (it.next()) {
+        checksum += it.value();
+        read++;
+      }
+    }
+    querier.close();
+    rates.push(read / ((performance.now() - start) / 1000));
+    if (checksum === 42) console.log('unlikely');
+  }
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+  results.push(
+    higherIsBetter(
+      {
+        suite: 'tsdb',
+        name: `query reading ${fmt(read / 1e6)}M samples from disk through the Querier`,
+        unit: 'samples/s',
+        vigil: median(rates),
+        peer: 20_000_000,
+        peerName: 'target',
+        notes: `rounds: ${rates.map((x) => fmt(x / 1e6) + 'M').join(', ')}`,
+      },
+      1,
+    ),
+  );
+}
+
+// 3. Memory per active series in the head: half-full open chunks.
+{
+  const dir = tempDir();
+  const workload = new ScrapeWorkload({ seed: 3, nodeTargets: 60, httpTargets: 60 });
+  gc();
+  const before = process.memoryUsage();
+  const db = openTsdb(dir, { maintenanceIntervalMs: 0 });
+  // Fresh label strings made after the baseline: whatever of them the store
+  // keeps is counted against it, as a scraper's parsed labels would be.
+  const freshLabels = workload.series.map((s) => s.labels.map((x) => Buffer.from(x).toString()));
+  await ingest(db, workload, 60, freshLabels);
+  freshLabels.length = 0;
+  gc();
+  const after = process.memoryUsage();
+  const bytes = after.heapUsed - before.heapUsed + (after.arrayBuffers - before.arrayBuffers);
+  const perSeries = bytes / workload.numSeries;
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+  results.push(
+    lowerIsBetter(
+      {
+        suite: 'tsdb',
+        name: `memory per active series in the head (${workload.numSeries} series, 60 samples each)`,
+        unit: 'B',
+        vigil: perSeries,
+        peer: 3000,
+        peerName: 'target',
+        notes: `heap + array buffers after GC, labels included; ${fmt(bytes / 2 ** 20)} MiB`,
+      },
+      1,
+    ),
+  );
+}
+
+report('tsdb', results);
