@@ -35,6 +35,8 @@ export class HeadSeries {
   persistedMaxT = -Infinity;
   /** The open chunk changed since the last checkpoint (queued in `Head.dirty`). */
   dirty = false;
+  /** `recent_chunks` rows written for the series since its last merge (a trigger, not persisted). */
+  recentRowsUnmerged = 0;
   /** True once removed by retention; appenders holding it look the labels up again. */
   removed = false;
   /** The appender whose batch fields below are valid (in-batch order checks). */

@@ -519,4 +519,37 @@ describe('retention and compaction', () => {
     }
     db.close();
   });
+
+  test('before its window closes, every four 120-sample rows of a series become one, samples intact', async () => {
+    const d = dir();
+    let db = openForTest(d, { compactionWindowMs: 24 * 3_600_000 });
+    const want: Sample[] = [];
+    let ref = 0;
+    // 1,000 samples at 15 s: about 4 h, inside one 24 h window, so window
+    // compaction does not run and only the merge of recent rows can.
+    const from = 1_764_028_800_000; // a window start (a multiple of 24 h)
+    for (let i = 0; i < 1000; i++) {
+      const app = db.appender();
+      const t = from + i * 15_000;
+      const v = i % 7 === 0 ? STALE_NAN : i * 1.5;
+      ref = app.append(ref, REQ, t, v);
+      want.push({ t, v });
+      await app.commit();
+      if (i % 10 === 0) db.maintain();
+    }
+    db.maintain();
+    // 8 completed chunks of 120: two merged rows of 480; the rest is in the head.
+    assert.equal(db.stats().persistedChunks, 2);
+    assert.equal(db.stats().persistedSamples, 960);
+    assert.deepEqual(render(collect(db)[0]!.samples), render(want));
+    db.close();
+    const file = new Database(join(d, TSDB_FILE_NAME), { readonly: true });
+    const rows = file.prepare('SELECT samples FROM recent_chunks ORDER BY mint').pluck().all();
+    file.close();
+    assert.deepEqual(rows, [480, 480]);
+    db = openForTest(d, { compactionWindowMs: 24 * 3_600_000 });
+    assert.deepEqual(render(collect(db)[0]!.samples), render(want));
+    assert.equal(db.stats().persistedChunks, 2);
+    db.close();
+  });
 });
