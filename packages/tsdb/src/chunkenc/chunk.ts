@@ -6,7 +6,7 @@
  * @module
  */
 import { ErrorCodes, VigilError } from '@vigil/model';
-import type { SampleIterator } from '@vigil/storage';
+import { DecodedChunkIterator } from './decoded-iterator.js';
 import {
   SCALED_CHUNK_ENCODING,
   decodeScaledChunk,
@@ -18,8 +18,6 @@ import {
   XOR_CHUNK_TARGET_SAMPLES,
   XorChunkEncoder,
   decodeXorChunk,
-  lowerBound,
-  upperBound,
   xorChunkSampleCount,
 } from './xor.js';
 
@@ -145,97 +143,18 @@ export function transcodeCompletedChunk(data: Uint8Array): Uint8Array {
 }
 
 /**
- * A {@link SampleIterator} over one chunk of any encoding, optionally
+ * A `SampleIterator` (from `@vigil/storage`) over one chunk of any encoding, optionally
  * bounded to `[mint, maxt]` (inclusive, ms). Decodes the chunk on the
  * first `next()` or `seek()` (so a corrupt chunk throws `TSDB_CORRUPT` from
  * there) into buffers it reuses across {@link ChunkIterator.reset}. One
  * user at a time. `data` must not change while the iterator is in use.
  */
-export class ChunkIterator implements SampleIterator {
-  private data: Uint8Array;
-  private mint: number;
-  private maxt: number;
-  private ts: Float64Array;
-  private vs: Float64Array;
-  /** Current index; -1 before the first call; `end` once exhausted. */
-  private i = -1;
-  /** First index inside `[mint, maxt]`. */
-  private start = 0;
-  /** One past the last index inside `[mint, maxt]`. */
-  private end = -1;
-  private decoded = false;
-
-  /**
-   * @param data a chunk of any encoding (not copied).
-   * @param mint only yield samples at or after this time (ms).
-   * @param maxt only yield samples at or before this time (ms).
-   */
-  constructor(data: Uint8Array, mint: number = -Infinity, maxt: number = Infinity) {
-    this.data = data;
-    this.mint = mint;
-    this.maxt = maxt;
-    this.ts = new Float64Array(XOR_CHUNK_TARGET_SAMPLES);
-    this.vs = new Float64Array(XOR_CHUNK_TARGET_SAMPLES);
+export class ChunkIterator extends DecodedChunkIterator {
+  protected sampleCount(data: Uint8Array): number {
+    return chunkSampleCount(data);
   }
 
-  /** Starts over on another chunk (and bounds), reusing the buffers. */
-  reset(data: Uint8Array, mint: number = -Infinity, maxt: number = Infinity): void {
-    this.data = data;
-    this.mint = mint;
-    this.maxt = maxt;
-    this.i = -1;
-    this.end = -1;
-    this.decoded = false;
-  }
-
-  private decode(): void {
-    const n = chunkSampleCount(this.data);
-    if (this.ts.length < n) {
-      this.ts = new Float64Array(n);
-      this.vs = new Float64Array(n);
-    }
-    decodeChunk(this.data, this.ts, this.vs);
-    this.decoded = true;
-    const ts = this.ts;
-    const start = this.mint > -Infinity ? lowerBound(ts, 0, n, this.mint) : 0;
-    this.start = start;
-    this.i = start - 1;
-    this.end = this.maxt < Infinity ? upperBound(ts, start, n, this.maxt) : n;
-  }
-
-  /** Moves to the next sample; false when there is none. */
-  next(): boolean {
-    const i = this.i + 1;
-    if (i < this.end) {
-      this.i = i;
-      return true;
-    }
-    if (!this.decoded) {
-      this.decode();
-      return this.next();
-    }
-    this.i = this.end;
-    return false;
-  }
-
-  /** Moves to the first sample at or after `t` (ms); never backwards. */
-  seek(t: number): boolean {
-    if (!this.decoded) this.decode();
-    const i = this.i;
-    const end = this.end;
-    if (i >= end) return false;
-    if (i >= this.start && this.ts[i]! >= t) return true;
-    this.i = lowerBound(this.ts, i < this.start ? this.start : i, end, t);
-    return this.i < end;
-  }
-
-  /** The current sample's timestamp (ms). */
-  timestampMs(): number {
-    return this.ts[this.i]!;
-  }
-
-  /** The current sample's value (bits exact). */
-  value(): number {
-    return this.vs[this.i]!;
+  protected decodeSamples(data: Uint8Array, ts: Float64Array, vs: Float64Array): void {
+    decodeChunk(data, ts, vs);
   }
 }
