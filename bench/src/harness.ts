@@ -25,6 +25,11 @@ export interface Comparison {
   /** The target, as text ("≥ 4x"), and whether it was met. */
   target: string;
   met: boolean;
+  /**
+   * True for a figure the issue asks to report without a target (the
+   * side-by-side with Prometheus): shown with its ratio, `met` not judged.
+   */
+  informational?: boolean;
   /** Extra figures worth recording (max event-loop block, bytes, ...). */
   notes?: string;
 }
@@ -112,6 +117,15 @@ export function higherIsBetter(
   return { ...base, ratio, target: `≥ ${minRatio}x`, met: ratio >= minRatio };
 }
 
+/** Builds an informational {@link Comparison}: a ratio (peer/vigil for "lower is better") and no target. */
+export function reported(
+  base: Omit<Comparison, 'ratio' | 'met' | 'target' | 'informational'>,
+  lowerBetter: boolean,
+): Comparison {
+  const ratio = lowerBetter ? base.peer / base.vigil : base.vigil / base.peer;
+  return { ...base, ratio, target: 'none, reported', met: true, informational: true };
+}
+
 /** Formats a number with at most 3 significant decimals for tables. */
 export function fmt(value: number): string {
   if (!Number.isFinite(value)) return String(value);
@@ -128,7 +142,7 @@ export function report(suite: string, results: readonly Comparison[]): void {
   console.log(`\n== ${suite} ==`);
   for (const r of results) {
     console.log(
-      `${r.met ? 'ok  ' : 'MISS'} ${r.name}: vigil ${fmt(r.vigil)} ${r.unit}, ${r.peerName} ` +
+      `${r.informational ? 'info' : r.met ? 'ok  ' : 'MISS'} ${r.name}: vigil ${fmt(r.vigil)} ${r.unit}, ${r.peerName} ` +
         `${fmt(r.peer)} ${r.unit}, ratio ${fmt(r.ratio)}x (target ${r.target})` +
         (r.notes ? ` [${r.notes}]` : ''),
     );

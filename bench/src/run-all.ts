@@ -58,7 +58,7 @@ const lines = [
   ...all.map(
     (r) =>
       `| ${r.suite} | ${r.name} | ${fmt(r.vigil)} ${r.unit} | ${r.peerName} | ${fmt(r.peer)} ${r.unit} | ` +
-      `${fmt(r.ratio)}x | ${r.target} | ${r.met ? 'yes' : '**no**'} | ${r.notes ?? ''} |`,
+      `${fmt(r.ratio)}x | ${r.target} | ${r.informational ? '—' : r.met ? 'yes' : '**no**'} | ${r.notes ?? ''} |`,
   ),
   '',
 ];

@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fmt, lowerIsBetter, higherIsBetter, report } from './harness.js';
+import { fmt, higherIsBetter, report, reported } from './harness.js';
 import type { Comparison } from './harness.js';
 
 const here = new URL('.', import.meta.url).pathname;
@@ -220,7 +220,7 @@ try {
   const base = { suite: 'side-by-side', peerName };
   const perMillion = (m: Measured): number => (m.cpuSeconds / m.samples) * 1e6;
   results.push(
-    lowerIsBetter(
+    reported(
       {
         ...base,
         name: `CPU per million samples scraped and stored (${TARGETS}×${SERIES} series, ${seconds})`,
@@ -229,7 +229,7 @@ try {
         peer: perMillion(prom),
         notes: `CPU s over ${DURATION_S} s: Vigil ${fmt(ours.cpuSeconds)}, Prometheus ${fmt(prom.cpuSeconds)}; samples ${ours.samples} / ${prom.samples}`,
       },
-      1,
+      true,
     ),
     higherIsBetter(
       {
@@ -243,7 +243,7 @@ try {
       },
       1,
     ),
-    lowerIsBetter(
+    reported(
       {
         ...base,
         name: 'peak RSS',
@@ -252,9 +252,9 @@ try {
         peer: prom.peakRssBytes / 2 ** 20,
         notes: `${fmt(ours.peakRssBytes / (TARGETS * SERIES))} B per series for Vigil (whole process)`,
       },
-      1,
+      true,
     ),
-    lowerIsBetter(
+    reported(
       {
         ...base,
         name: 'bytes on disk per sample, running',
@@ -263,9 +263,9 @@ try {
         peer: prom.diskBytesRunning / prom.samples,
         notes: `Vigil ${fmt(ours.diskBytesRunning / 2 ** 20)} MiB, Prometheus ${fmt(prom.diskBytesRunning / 2 ** 20)} MiB (WAL + head chunks; no block compacted yet)`,
       },
-      1,
+      true,
     ),
-    lowerIsBetter(
+    reported(
       {
         ...base,
         name: 'bytes on disk per sample, after shutdown',
@@ -274,7 +274,7 @@ try {
         peer: prom.diskBytesStopped / prom.samples,
         notes: `Vigil ${fmt(ours.diskBytesStopped / 2 ** 20)} MiB, Prometheus ${fmt(prom.diskBytesStopped / 2 ** 20)} MiB`,
       },
-      1,
+      true,
     ),
   );
 } finally {
