@@ -175,7 +175,7 @@ const results: Comparison[] = [];
     const cold = [readRange(mint, maxt).rate, readRange(mint, maxt).rate];
     const rates: number[] = [];
     let read = 0;
-    for (let r = 0; r < Math.max(7, ROUNDS); r++) {
+    for (let r = 0; r < Math.max(15, ROUNDS); r++) {
       const once = readRange(mint, maxt);
       rates.push(once.rate);
       read = once.read;
