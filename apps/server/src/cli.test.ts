@@ -224,3 +224,108 @@ scrape_configs:
     q.close();
   },
 );
+
+test(
+  'SIGHUP reloads the scrape configuration; a broken file keeps the running one',
+  { timeout: 60_000 },
+  async (t) => {
+    const dir = tempDir(t);
+    const hits = { a: 0, b: 0 };
+    const serve = (name: 'a' | 'b') =>
+      createServer((_req, res) => {
+        hits[name]++;
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+        res.end(`reload_test{from="${name}"} 1\n`);
+      });
+    const targetA = serve('a');
+    const targetB = serve('b');
+    const portA = await listen(targetA);
+    const portB = await listen(targetB);
+    t.after(() => close(targetA));
+    t.after(() => close(targetB));
+    const port = await freePort();
+    const storagePath = join(dir, 'data');
+    const file = join(dir, 'vigil.yml');
+    const configFor = (job: string, targetPort: number): string => `global:
+  scrape_interval: 300ms
+  scrape_timeout: 250ms
+storage:
+  path: ${storagePath}
+server:
+  listen: 127.0.0.1:${port}
+scrape_configs:
+  - job_name: ${job}
+    static_configs: [{ targets: ['127.0.0.1:${targetPort}'] }]
+`;
+    writeFileSync(file, configFor('a', portA));
+    const child = spawn(process.execPath, [CLI, 'server', '--config', file], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('exit', (code) => resolve(code)),
+    );
+    t.after(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    const url = `http://127.0.0.1:${port}`;
+    const metric = async (name: string): Promise<string | undefined> => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      return new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1];
+    };
+    await waitFor(
+      'the server to scrape target a',
+      async () => ((await fetch(`${url}/-/ready`)).ok && hits.a >= 2 ? true : undefined),
+      20_000,
+    ).catch((err: unknown) => {
+      throw new Error(`${String(err)}\n${output}`);
+    });
+    assert.equal(await metric('vigil_config_last_reload_successful'), '1');
+
+    writeFileSync(file, configFor('b', portB));
+    child.kill('SIGHUP');
+    await waitFor('target b to be scraped', () => (hits.b >= 3 ? true : undefined), 20_000);
+    const aAfterReload = hits.a;
+    await waitFor('a few more scrape intervals', () => (hits.b >= 6 ? true : undefined), 20_000);
+    assert.ok(hits.a <= aAfterReload + 1, `target a is no longer scraped (${hits.a} scrapes)`);
+    assert.match(output, /Configuration reloaded/);
+
+    writeFileSync(file, 'scrape_configs: [{ job_name: 1 }]\n');
+    child.kill('SIGHUP');
+    await waitFor(
+      'the failed reload to be reported',
+      async () =>
+        (await metric('vigil_config_last_reload_successful')) === '0' ? true : undefined,
+      10_000,
+    );
+    const bBefore = hits.b;
+    await waitFor(
+      'target b still scraped',
+      () => (hits.b >= bBefore + 2 ? true : undefined),
+      10_000,
+    );
+    assert.match(output, /Configuration reload failed/);
+
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, output);
+    const db = openTsdb(storagePath, { maintenanceIntervalMs: 0 });
+    t.after(() => db.close());
+    const q = db.querier(0, Date.now() + 60_000);
+    const set = q.select([newLabelMatcher('=', '__name__', 'reload_test')]);
+    const seen = new Map<string, boolean>();
+    while (set.next()) {
+      const s = set.at();
+      const it = s.iterator();
+      let last = 0;
+      while (it.next()) last = it.value();
+      seen.set(labelsToRecord(s.labels).job!, isStaleNaN(last));
+    }
+    // Job a's series ended with a staleness marker when the reload removed it.
+    assert.deepEqual([...seen.entries()].sort(), [
+      ['a', true],
+      ['b', false],
+    ]);
+  },
+);

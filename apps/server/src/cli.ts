@@ -43,7 +43,9 @@ const SERVER_HELP = `Usage: vigil server [options]
 
 Runs the embedded time-series store, scrapes the configured targets into it,
 and serves /api/v1/write (Prometheus remote write 1.0), /metrics, /-/healthy
-and /-/ready. Stops cleanly on SIGINT or SIGTERM.
+and /-/ready. Stops cleanly on SIGINT or SIGTERM; SIGHUP reloads the
+configuration file (scrape jobs and targets; storage, listen address and
+receiver settings need a restart).
 
 Options:
   --config FILE        Configuration file (env VIGIL_CONFIG; default vigil.yml,
@@ -179,7 +181,31 @@ async function serve(args: string[]): Promise<number> {
     },
     'Vigil server started.',
   );
+  // SIGHUP reloads the configuration file, as it does for Prometheus.
+  const onHangup = (): void => {
+    let next: VigilConfig;
+    try {
+      next = resolveConfig(values);
+    } catch (err) {
+      server.reloadFailed();
+      logger.error(
+        { err: errorText(err) },
+        'Configuration reload failed; the previous configuration stays in force.',
+      );
+      return;
+    }
+    server.reload(next).then(
+      () =>
+        logger.info(
+          { config: next.source, scrapeJobs: next.scrapeConfigs.length },
+          'Configuration reloaded.',
+        ),
+      (err: unknown) => logger.error({ err }, 'Configuration reload failed.'),
+    );
+  };
+  process.on('SIGHUP', onHangup);
   const signal = await signalled;
+  process.off('SIGHUP', onHangup);
   // A second signal while shutting down exits at once.
   const force = (): void => process.exit(EXIT_FAILURE);
   process.once('SIGINT', force);

@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { openTsdb } from '@vigil/tsdb';
 import type { Tsdb } from '@vigil/tsdb';
 import { ScrapeManager } from '@vigil/scrape';
-import { Registry, collectProcessMetrics } from '@vigil/sdk';
+import { Gauge, Registry, collectProcessMetrics } from '@vigil/sdk';
 import type { Logger } from '@vigil/sdk';
 import type { FastifyInstance } from 'fastify';
 import { createServerApp } from './http/app.js';
@@ -51,10 +51,25 @@ export interface RunningServer {
   readonly app: FastifyInstance;
   readonly registry: Registry;
   /**
+   * Applies a new configuration without a restart, as Prometheus does on
+   * SIGHUP: scrape jobs and targets change (removed targets get staleness
+   * markers, unchanged ones keep scraping). Storage, listen address and
+   * receiver settings take effect only at the next start; a change to them
+   * is logged as a warning. Reloads run one at a time.
+   */
+  reload(config: VigilConfig): Promise<void>;
+  /** Records a reload that failed before it could be applied (a bad file), for the metrics. */
+  reloadFailed(): void;
+  /**
    * Stops scraping, closes the HTTP server (in-flight requests finish),
    * then closes the store. Idempotent; concurrent calls share one stop.
    */
   stop(): Promise<void>;
+}
+
+/** The sections a reload cannot change, compared as JSON. */
+function restartOnly(config: VigilConfig): string {
+  return JSON.stringify([config.storage, config.server, config.remoteWriteReceiver]);
 }
 
 /**
@@ -97,6 +112,42 @@ export async function startServer(config: VigilConfig, logger: Logger): Promise<
     scraper = createScraper(config, storage, registry, logger);
     await scraper.applyConfig(config.scrapeConfigs);
     ready = true;
+    const reloadOk = new Gauge({
+      name: 'vigil_config_last_reload_successful',
+      help: 'Whether the last configuration reload (SIGHUP) succeeded: 1, or 0 when it failed and the previous configuration stays in force.',
+      registry,
+    });
+    const reloadTime = new Gauge({
+      name: 'vigil_config_last_reload_success_timestamp_seconds',
+      help: 'When the configuration was last loaded successfully (start or reload), in seconds since the epoch.',
+      registry,
+    });
+    reloadOk.set(1);
+    reloadTime.set(Date.now() / 1000);
+    let applied = config;
+    let reloading: Promise<void> = Promise.resolve();
+    const running = scraper;
+    const reload = (next: VigilConfig): Promise<void> => {
+      const run = async (): Promise<void> => {
+        try {
+          await running.applyConfig(next.scrapeConfigs);
+        } catch (err) {
+          reloadOk.set(0);
+          throw err;
+        }
+        if (restartOnly(next) !== restartOnly(applied)) {
+          logger.warn(
+            { config: next.source },
+            'Storage, listen address and remote-write receiver settings changed: they take effect at the next start.',
+          );
+        }
+        applied = next;
+        reloadOk.set(1);
+        reloadTime.set(Date.now() / 1000);
+      };
+      reloading = reloading.then(run, run);
+      return reloading;
+    };
     let stopping: Promise<void> | undefined;
     const started: RunningServer = {
       url,
@@ -104,6 +155,8 @@ export async function startServer(config: VigilConfig, logger: Logger): Promise<
       scraper,
       app,
       registry,
+      reload,
+      reloadFailed: () => reloadOk.set(0),
       stop: () => (stopping ??= teardown()),
     };
     return started;
