@@ -211,6 +211,18 @@ test('other content types and encodings answer 415', async (t) => {
   assert.equal(ok.status, 204);
 });
 
+test('other methods on the write path answer 405 with Allow: POST', async (t) => {
+  const { app, url, storage } = await start();
+  t.after(() => app.close());
+  for (const method of ['GET', 'PUT', 'DELETE']) {
+    const res = await fetch(`${url}/api/v1/write`, { method });
+    assert.equal(res.status, 405, method);
+    assert.equal(res.headers.get('allow'), 'POST');
+    assert.match(await res.text(), /POST requests only/);
+  }
+  assert.equal(storage.seriesCount, 0);
+});
+
 test('/metrics negotiates the exposition format; health endpoints; receiver can be off', async (t) => {
   let ready = false;
   const { app, url } = await start({ isReady: () => ready, remoteWrite: false });

@@ -145,7 +145,8 @@ function readBody(request: IncomingMessage, maxBytes: number): Promise<Uint8Arra
  *   `WriteRequest`). 204 when every sample was written; 400 with a
  *   plain-text reason for a malformed body or a refused sample (then
  *   nothing of the request is written); 413 above the body limits; 415
- *   for another content type or encoding; 503 while storage is closed.
+ *   for another content type or encoding; 503 while storage is closed; 405
+ *   (with `Allow: POST`) for another method.
  * - `GET /metrics`: `registry` in the format the `Accept` header asks for.
  * - `GET /-/healthy`, `GET /-/ready`: 200 (ready: 503 until `isReady()`).
  *
@@ -196,6 +197,17 @@ export function createServerApp(options: ServerAppOptions): FastifyInstance {
         } finally {
           metrics.duration.observe((performance.now() - started) / 1000);
         }
+      });
+      // Another method on the write path is a client mistake, not a missing page.
+      scope.route({
+        method: ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH'],
+        url: REMOTE_WRITE_PATH,
+        handler: async (_request, reply) =>
+          reply
+            .code(405)
+            .header('allow', 'POST')
+            .type('text/plain; charset=utf-8')
+            .send('Remote write takes POST requests only.\n'),
       });
       done();
     });
