@@ -30,6 +30,24 @@ function tempDir(t: { after: (fn: () => void) => void }): string {
   return dir;
 }
 
+/** A `vigil server` child process whose output is collected; SIGKILLed after the test. */
+function startVigil(t: { after: (fn: () => void) => void }, args: string[]) {
+  const child = spawn(process.execPath, [CLI, 'server', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const run = {
+    child,
+    output: '',
+    exited: new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code))),
+  };
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (run.output += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (run.output += d));
+  t.after(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  return run;
+}
+
 test('help, version and usage errors', () => {
   let r = vigil(['--help']);
   assert.equal(r.status, 0);
@@ -122,36 +140,22 @@ scrape_configs:
     static_configs: [{ targets: ['127.0.0.1:${targetPort}'] }]
 `,
     );
-    const child = spawn(
-      process.execPath,
-      [
-        CLI,
-        'server',
-        '--config',
-        file,
-        '--storage.path',
-        storagePath,
-        '--listen',
-        `127.0.0.1:${port}`,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
-    const exited = new Promise<number | null>((resolve) =>
-      child.on('exit', (code) => resolve(code)),
-    );
-    t.after(() => {
-      if (child.exitCode === null) child.kill('SIGKILL');
-    });
+    const vigilRun = startVigil(t, [
+      '--config',
+      file,
+      '--storage.path',
+      storagePath,
+      '--listen',
+      `127.0.0.1:${port}`,
+    ]);
+    const { child, exited } = vigilRun;
     const url = `http://127.0.0.1:${port}`;
     await waitFor(
       'the server to be ready',
       async () => ((await fetch(`${url}/-/ready`)).ok ? true : undefined),
       20_000,
     ).catch((err: unknown) => {
-      throw new Error(`${String(err)}\n${output}`);
+      throw new Error(`${String(err)}\n${vigilRun.output}`);
     });
 
     const t0 = Date.now() - 10_000;
@@ -178,8 +182,8 @@ scrape_configs:
     assert.match(metrics, /^process_cpu_seconds_total /m);
 
     child.kill('SIGTERM');
-    assert.equal(await exited, 0, output);
-    assert.match(output, /Vigil server stopped/);
+    assert.equal(await exited, 0, vigilRun.output);
+    assert.match(vigilRun.output, /Vigil server stopped/);
 
     const db = openTsdb(storagePath, { maintenanceIntervalMs: 0 });
     t.after(() => db.close());
@@ -258,18 +262,8 @@ scrape_configs:
     static_configs: [{ targets: ['127.0.0.1:${targetPort}'] }]
 `;
     writeFileSync(file, configFor('a', portA));
-    const child = spawn(process.execPath, [CLI, 'server', '--config', file], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
-    const exited = new Promise<number | null>((resolve) =>
-      child.on('exit', (code) => resolve(code)),
-    );
-    t.after(() => {
-      if (child.exitCode === null) child.kill('SIGKILL');
-    });
+    const vigilRun = startVigil(t, ['--config', file]);
+    const { child, exited } = vigilRun;
     const url = `http://127.0.0.1:${port}`;
     const metric = async (name: string): Promise<string | undefined> => {
       const text = await (await fetch(`${url}/metrics`)).text();
@@ -280,7 +274,7 @@ scrape_configs:
       async () => ((await fetch(`${url}/-/ready`)).ok && hits.a >= 2 ? true : undefined),
       20_000,
     ).catch((err: unknown) => {
-      throw new Error(`${String(err)}\n${output}`);
+      throw new Error(`${String(err)}\n${vigilRun.output}`);
     });
     assert.equal(await metric('vigil_config_last_reload_successful'), '1');
 
@@ -290,7 +284,7 @@ scrape_configs:
     const aAfterReload = hits.a;
     await waitFor('a few more scrape intervals', () => (hits.b >= 6 ? true : undefined), 20_000);
     assert.ok(hits.a <= aAfterReload + 1, `target a is no longer scraped (${hits.a} scrapes)`);
-    assert.match(output, /Configuration reloaded/);
+    assert.match(vigilRun.output, /Configuration reloaded/);
 
     writeFileSync(file, 'scrape_configs: [{ job_name: 1 }]\n');
     child.kill('SIGHUP');
@@ -306,10 +300,10 @@ scrape_configs:
       () => (hits.b >= bBefore + 2 ? true : undefined),
       10_000,
     );
-    assert.match(output, /Configuration reload failed/);
+    assert.match(vigilRun.output, /Configuration reload failed/);
 
     child.kill('SIGTERM');
-    assert.equal(await exited, 0, output);
+    assert.equal(await exited, 0, vigilRun.output);
     const db = openTsdb(storagePath, { maintenanceIntervalMs: 0 });
     t.after(() => db.close());
     const q = db.querier(0, Date.now() + 60_000);

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { MemoryStorage } from '@vigil/storage';
-import { close, listen, requireTool, waitFor } from '@vigil/testing';
+import { close, listen, requireTool, selfSignedCertificate, waitFor } from '@vigil/testing';
 import { parseScrapeConfigs } from './config.js';
 import { ScrapeManager } from './manager.js';
 import { dump } from './test-helpers.test.util.js';
@@ -21,37 +20,14 @@ describe('https targets', () => {
   before(async () => {
     const openssl = requireTool('openssl', 'openssl', (m) => (skipped = m));
     if (openssl === undefined) return;
+    const tls = selfSignedCertificate(openssl);
+    // The scrape config reads its CA from a file, as Prometheus's does.
     dir = mkdtempSync(join(tmpdir(), 'vigil-tls-'));
-    execFileSync(
-      openssl,
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      ],
-      { stdio: 'ignore' },
-    );
-    server = createServer(
-      { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
-      (_req, res) => {
-        res.writeHead(200, { 'content-type': 'text/plain' });
-        res.end('secure 1\n');
-      },
-    );
+    writeFileSync(join(dir, 'cert.pem'), tls.cert);
+    server = createServer({ key: tls.key, cert: tls.cert }, (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('secure 1\n');
+    });
     port = await listen(server);
   });
 

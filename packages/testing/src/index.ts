@@ -6,3 +6,5 @@ export { startPostgres } from './postgres.js';
 export type { PostgresPeer, StartPostgresOptions } from './postgres.js';
 export { listen, close } from './http-server.js';
 export { seededRandom } from './random.js';
+export { selfSignedCertificate } from './tls.js';
+export type { TestCertificate } from './tls.js';

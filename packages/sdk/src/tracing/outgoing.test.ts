@@ -5,15 +5,11 @@
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http, { request as namedRequest } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
@@ -36,7 +32,7 @@ import {
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { resetDiagnosticsOnce, setDiagnosticSink } from '../diag.js';
 import { Registry } from '../metrics/index.js';
-import { OtlpReceiver } from '@vigil/testing';
+import { OtlpReceiver, selfSignedCertificate } from '@vigil/testing';
 import { OUTGOING_HTTP_INSTRUMENTATION_FAILED, instrumentOutgoingHttp } from './outgoing.js';
 import type { OutgoingHttpHandle, OutgoingHttpOptions } from './outgoing.js';
 import { VigilTraceContextPropagator, parseTraceparent } from './trace-context.js';
@@ -641,38 +637,14 @@ test('http: headers as an array and an Expect header still get the traceparent',
 });
 
 test('https.request and https.get: traced and injected (self-signed certificate)', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-tls-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  let tls;
   try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
+    tls = selfSignedCertificate();
   } catch {
     t.skip('openssl is not available to make a test certificate');
     return;
   }
-  const cert = readFileSync(join(dir, 'cert.pem'));
-  const key = readFileSync(join(dir, 'key.pem'));
+  const { cert, key } = tls;
   const mem = setup(t);
   const server = await listen(t, https.createServer({ cert, key }));
   const caller = await inSpan(async () => {
