@@ -33,7 +33,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ErrorCodes, VigilError, isValidLabelName, parseDurationMs } from '@vigil/model';
-import { parseScrapeConfigs, parseSizeBytes } from '@vigil/scrape';
+import { formatConfigPath, parseScrapeConfigs, parseSizeBytes } from '@vigil/scrape';
 import type { ScrapeConfig } from '@vigil/scrape';
 
 /** Default storage directory, relative to the working directory. */
@@ -166,17 +166,7 @@ export function parseListen(text: string): { host: string; port: number } | unde
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else {
-      const key = String(part);
-      out += /^[A-Za-z_][A-Za-z0-9_]*$/.test(key)
-        ? (out === '' ? '' : '.') + key
-        : `[${JSON.stringify(key)}]`;
-    }
-  }
-  return out === '' ? '(top level)' : out;
+  return formatConfigPath('', path) || '(top level)';
 }
 
 function configError(source: string, path: string, message: string, cause?: unknown): VigilError {

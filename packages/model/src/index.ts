@@ -11,5 +11,11 @@ export { parseDurationMs, formatDurationMs } from './duration.js';
 export type { Labels, LabelValue, LabelValues } from './labels.js';
 export { newLabelMatcher, matchesEmpty } from './matchers.js';
 export type { LabelMatcher, MatchType } from './matchers.js';
-export { STALE_NAN, STALE_NAN_HIGH_BITS, STALE_NAN_LOW_BITS, isStaleNaN } from './samples.js';
+export {
+  STALE_NAN,
+  STALE_NAN_HIGH_BITS,
+  STALE_NAN_LOW_BITS,
+  isStaleNaN,
+  sameFloatBits,
+} from './samples.js';
 export type { Sample } from './samples.js';

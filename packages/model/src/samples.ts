@@ -37,6 +37,21 @@ export function isStaleNaN(value: number): boolean {
   return scratchWords[0] === STALE_NAN_LOW_BITS && scratchWords[1] === STALE_NAN_HIGH_BITS;
 }
 
+const pair = new Float64Array(2);
+const pairWords = new Uint32Array(pair.buffer);
+
+/**
+ * True when `a` and `b` have the same float64 bits: unlike `===`, a NaN
+ * equals the same NaN (a staleness marker equals a staleness marker, not an
+ * ordinary NaN) and `0` differs from `-0`. How stores decide that a sample
+ * repeats the newest one.
+ */
+export function sameFloatBits(a: number, b: number): boolean {
+  pair[0] = a;
+  pair[1] = b;
+  return pairWords[0] === pairWords[2] && pairWords[1] === pairWords[3];
+}
+
 /** One sample: integer milliseconds since the epoch and a float64 value. */
 export interface Sample {
   readonly timestampMs: number;

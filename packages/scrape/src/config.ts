@@ -387,14 +387,19 @@ export const scrapeConfigsSchema = z.array(scrapeConfigSchema).superRefine((list
   });
 });
 
-/** Formats a zod issue path as `scrape_configs[2].relabel_configs[0].regex`. */
+/**
+ * Formats a zod issue path as `scrape_configs[2].relabel_configs[0].regex`
+ * (`root` first; with an empty root the path starts at its first key).
+ */
 export function formatConfigPath(root: string, path: readonly PropertyKey[]): string {
   let out = root;
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
     else {
       const key = String(part);
-      out += /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+      out += /^[A-Za-z_][A-Za-z0-9_]*$/.test(key)
+        ? (out === '' ? '' : '.') + key
+        : `[${JSON.stringify(key)}]`;
     }
   }
   return out;

@@ -1,4 +1,4 @@
-import { ErrorCodes, VigilError } from '@vigil/model';
+import { ErrorCodes, VigilError, sameFloatBits } from '@vigil/model';
 import type { LabelMatcher } from '@vigil/model';
 import type {
   Appendable,
@@ -101,17 +101,6 @@ export class MemoryStorage implements Appendable, Queryable {
     }
     return series;
   }
-}
-
-const bits = new Float64Array(1);
-const bitWords = new Uint32Array(bits.buffer);
-
-function sameBits(a: number, b: number): boolean {
-  bits[0] = a;
-  const lo = bitWords[0];
-  const hi = bitWords[1];
-  bits[0] = b;
-  return lo === bitWords[0] && hi === bitWords[1];
 }
 
 class MemorySeries {
@@ -234,7 +223,7 @@ class MemoryAppender implements Appender {
       );
     }
     if (timestampMs === lastT) {
-      if (sameBits(value, lastV)) return resultRef;
+      if (sameFloatBits(value, lastV)) return resultRef;
       this.storage.outOfOrderSamples++;
       throw new VigilError(
         ErrorCodes.SAMPLE_DUPLICATE,
@@ -265,7 +254,7 @@ class MemoryAppender implements Appender {
       const t = this.timestamps[i]!;
       // Another appender may have committed newer samples meanwhile.
       if (t <= series.lastTimestamp()) {
-        if (!(t === series.lastTimestamp() && sameBits(this.values[i]!, series.lastValue()))) {
+        if (!(t === series.lastTimestamp() && sameFloatBits(this.values[i]!, series.lastValue()))) {
           this.storage.outOfOrderSamples++;
         }
         continue;

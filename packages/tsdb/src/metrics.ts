@@ -113,16 +113,16 @@ export class TsdbMetrics {
       registry: reg,
     });
     if (registry === undefined) return;
+    // One read of the store per scrape (it walks the head and asks SQLite
+    // for the file size), shared by all the gauges.
+    const gauges: [Gauge, (v: TsdbGaugeValues) => number][] = [];
     const gauge = (name: string, help: string, pick: (v: TsdbGaugeValues) => number): void => {
-      new Gauge({
-        name,
-        help,
-        registry,
-        collect(this: Gauge) {
-          this.set(pick(source.gaugeValues()));
-        },
-      });
+      gauges.push([new Gauge({ name, help, registry }), pick]);
     };
+    registry.addCollectHook(() => {
+      const values = source.gaugeValues();
+      for (const [g, pick] of gauges) g.set(pick(values));
+    });
     gauge(
       TsdbMetricNames.headSeries,
       'Series in the TSDB head (all series the store knows).',

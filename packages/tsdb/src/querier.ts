@@ -10,6 +10,7 @@ import type {
 } from '@vigil/storage';
 import { compareLabels, compareStrings, labelValue } from '@vigil/storage';
 import { chunkSampleCount, decodeChunk } from './chunkenc/index.js';
+import { lowerBound } from './chunkenc/decoded-iterator.js';
 import type { Head, HeadSeries } from './head.js';
 
 /** Encoded bytes of one chunk and its time range. @internal */
@@ -239,7 +240,7 @@ export class ChunksIterator implements SampleIterator {
     if (this.cur >= 0 && this.ts[this.cur]! >= t) return true;
     // Within the decoded window?
     if (this.i < this.hi && this.ts[this.hi - 1]! >= t) {
-      this.i = lowerBound(this.ts, t, this.i, this.hi);
+      this.i = lowerBound(this.ts, this.i, this.hi, t);
       this.cur = this.i++;
       return true;
     }
@@ -279,8 +280,8 @@ export class ChunksIterator implements SampleIterator {
         this.vs = new Float64Array(k);
       }
       const n = decodeChunk(c.data, this.ts, this.vs);
-      const lo = lowerBound(this.ts, Math.max(from, this.lastT + 1), 0, n);
-      const hi = lowerBound(this.ts, this.maxt + 1, lo, n);
+      const lo = lowerBound(this.ts, 0, n, Math.max(from, this.lastT + 1));
+      const hi = lowerBound(this.ts, lo, n, this.maxt + 1);
       this.hi = hi;
       this.i = lo;
       this.cur = -1;
@@ -290,16 +291,6 @@ export class ChunksIterator implements SampleIterator {
     this.hi = 0;
     return false;
   }
-}
-
-/** First index in `[lo, hi)` with `ts[i] >= t`, or `hi`. */
-function lowerBound(ts: Float64Array, t: number, lo: number, hi: number): number {
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ts[mid]! < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 const EMPTY = new Float64Array(0);

@@ -513,7 +513,7 @@ describe('retention and compaction', () => {
     for (const s of collect(db)) {
       assert.deepEqual(render(s.samples), render(want.get(s.labels[3]!)!));
     }
-    assert.equal(db.compact(true) >= 0, true);
+    db.compact(true); // the open window too; every sample must survive it (checked below)
     for (const s of collect(db)) {
       assert.deepEqual(render(s.samples), render(want.get(s.labels[3]!)!));
     }

@@ -2,7 +2,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type Database from 'better-sqlite3';
-import { ErrorCodes, VigilError } from '@vigil/model';
+import { ErrorCodes, VigilError, sameFloatBits } from '@vigil/model';
 import type {
   Appendable,
   Appender,
@@ -123,14 +123,6 @@ const RECENT_MERGE_ROWS = 4;
 const RECENT_MERGE_SERIES_PER_STEP = 2000;
 
 const NOOP_LOGGER: TsdbLogger = { info() {}, warn() {}, error() {} };
-
-const scratchF = new Float64Array(2);
-const scratchU = new Uint32Array(scratchF.buffer);
-function sameBits(a: number, b: number): boolean {
-  scratchF[0] = a;
-  scratchF[1] = b;
-  return scratchU[0] === scratchU[2] && scratchU[1] === scratchU[3];
-}
 
 function asBuffer(u8: Uint8Array): Buffer {
   return Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
@@ -597,7 +589,7 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
    */
   private applySample(s: HeadSeries, t: number, v: number): number {
     if (t <= s.lastT) {
-      if (t === s.lastT && sameBits(v, s.lastV)) return 0;
+      if (t === s.lastT && sameFloatBits(v, s.lastV)) return 0;
       return -1;
     }
     if (t < this.minValidTimeMs) return -1;
@@ -1427,7 +1419,7 @@ class TsdbAppender implements Appender, BatchOwner {
     }
     if (timestampMs <= lastT) {
       if (timestampMs === lastT) {
-        if (sameBits(value, lastV)) return s.ref;
+        if (sameFloatBits(value, lastV)) return s.ref;
         tsdb.countRejected('order');
         throw new VigilError(
           ErrorCodes.SAMPLE_DUPLICATE,
