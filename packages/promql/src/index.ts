@@ -1,0 +1,34 @@
+export { valueTypeOf } from './parser/ast.js';
+export type {
+  ValueType,
+  PositionRange,
+  DurationValue,
+  AtModifier,
+  NumberLiteral,
+  StringLiteral,
+  VectorSelector,
+  MatrixSelector,
+  SubqueryExpr,
+  ParenExpr,
+  UnaryExpr,
+  ArithmeticOp,
+  ComparisonOp,
+  SetOp,
+  TrimOp,
+  BinaryOp,
+  MatchCardinality,
+  VectorMatching,
+  FillModifier,
+  BinaryExpr,
+  AggregateOp,
+  AggregateExpr,
+  FunctionSignature,
+  Call,
+  Expr,
+} from './parser/ast.js';
+export type { InstantSample, RangeSeries, QueryValue } from './value.js';
+export { Annotations, formatAnnotation, lineColumn } from './annotations.js';
+export type { Annotation } from './annotations.js';
+export type { QueryApi, QueryOptions, QueryResult } from './query-api.js';
+export { Engine, ENGINE_DEFAULTS } from './engine/engine.js';
+export type { EngineOptions } from './engine/engine.js';
