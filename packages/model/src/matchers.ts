@@ -68,6 +68,23 @@ export function newLabelMatcher(type: MatchType, name: string, value: string): L
   return { type, name, value, matches: (v) => !re.test(v) };
 }
 
+/**
+ * Compiles an RE2-style regular expression fully anchored (`^(?:re)$`), with
+ * the same translation and flags as {@link newLabelMatcher}, for callers that
+ * need the capture groups (PromQL's `label_replace`). Numbered and named
+ * groups keep RE2's numbering; `(?P<name>` becomes a JavaScript named group.
+ * The returned RegExp has no `g` or `y` flag, so `exec` is stateless and it
+ * may be shared between concurrent queries.
+ *
+ * @throws SyntaxError when the expression does not compile.
+ */
+export function compileAnchoredRegex(re2: string): RegExp {
+  const { source, flags } = translateRe2(re2);
+  // Compiling the expression alone first keeps `a)|(b` from escaping the anchoring group.
+  new RegExp(source, flags);
+  return new RegExp(`^(?:${source})$`, flags);
+}
+
 const ASCII_PUNCTUATION = /^[!-/:-@[-`{-~]$/;
 const REPETITION = /^\{\d+(,\d*)?\}/;
 
