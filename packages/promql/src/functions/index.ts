@@ -35,7 +35,7 @@ export const FUNCTIONS: ReadonlyMap<string, FunctionImplementation> = new Map<
 
 export { absentLabels } from './absent.js';
 export { DATE_FUNCTIONS };
-export { kahanInc, parseGoFloat, formatGoG, formatGoF } from './numeric.js';
+export { kahanInc, parseGoFloat, formatGoG, formatGoF, formatGoShortest } from './numeric.js';
 export { sampleQuantile, bucketQuantile, bucketFraction } from './quantile.js';
 export type { ClassicBucket, BucketQuantileResult } from './quantile.js';
 export { extrapolatedRate, linearRegression } from './range.js';
