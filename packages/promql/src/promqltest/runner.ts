@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { MemoryStorage, sortLabelPairs } from '@vigil/storage';
-import type { SeriesRef } from '@vigil/storage';
+import { formatDurationMs } from '@vigil/model';
+import { MemoryStorage, labelsKey, sortLabelPairs } from '@vigil/storage';
+import type { SeriesLabels, SeriesRef } from '@vigil/storage';
 import { Engine } from '../engine/engine.js';
 import type { QueryApi, QueryResult } from '../query-api.js';
 import type { QueryValue } from '../value.js';
@@ -14,7 +15,7 @@ import {
 import type { SkipReason } from './classify.js';
 import { checkAnnotations, checkFailure, compareResult } from './compare.js';
 import { PointKind, parseTestScript } from './script.js';
-import type { EvalCommand, LoadCommand, TestScript } from './script.js';
+import type { EvalCommand, LoadCommand, SeriesLine, TestScript } from './script.js';
 
 /**
  * Runs PromQL test scripts against the Vigil engine, as the upstream
@@ -146,19 +147,26 @@ export async function runTestScript(
 }
 
 function header(ev: EvalCommand): string {
+  const d = formatDurationMs;
   return ev.kind === 'instant'
-    ? `eval instant at ${ev.timeMs}ms ${ev.expr}`
-    : `eval range from ${ev.startMs}ms to ${ev.endMs}ms step ${ev.stepMs}ms ${ev.expr}`;
+    ? `eval instant at ${d(ev.timeMs)} ${ev.expr}`
+    : `eval range from ${d(ev.startMs)} to ${d(ev.endMs)} step ${d(ev.stepMs)} ${ev.expr}`;
 }
 
 /** Loads a `load` block's float samples (histograms and `@st` lines are not loaded). */
 async function load(storage: MemoryStorage, cmd: LoadCommand): Promise<string | undefined> {
+  // Upstream keeps a block's series in a map keyed by label set: a series
+  // written twice in one block takes its last line (aggregators.test relies on it).
+  const bySeries = new Map<string, { labels: SeriesLabels; series: SeriesLine }>();
+  for (const series of cmd.series) {
+    const flat: string[] = [];
+    for (const [n, v] of series.labels) if (v !== '') flat.push(n, v);
+    const labels = sortLabelPairs(flat);
+    bySeries.set(labelsKey(labels), { labels, series });
+  }
   const app = storage.appender();
   try {
-    for (const series of cmd.series) {
-      const flat: string[] = [];
-      for (const [n, v] of series.labels) if (v !== '') flat.push(n, v);
-      const labels = sortLabelPairs(flat);
+    for (const { labels, series } of bySeries.values()) {
       let ref: SeriesRef = 0;
       const { kinds, values } = series.values;
       for (let i = 0; i < kinds.length; i++) {

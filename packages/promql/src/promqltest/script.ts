@@ -356,7 +356,8 @@ function splitItems(text: string): string[] {
   }
 }
 
-const REPEAT_RE = /^(.*?)(?:([+-])(.+?))?x(\d+)$/;
+const NUM = String.raw`(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?|inf|nan`;
+const REPEAT_RE = new RegExp(String.raw`^([+-]?(?:${NUM})|_)(?:([+-])(${NUM}))?x(\d+)$`, 'i');
 
 /** Growable per-position values used while parsing. */
 class ValuesBuilder {
