@@ -20,7 +20,11 @@ interface Grouping {
   readonly labels: SeriesLabels[];
 }
 
-function groupingLabels(labels: SeriesLabels, e: AggregateExpr, names: ReadonlySet<string>): SeriesLabels {
+function groupingLabels(
+  labels: SeriesLabels,
+  e: AggregateExpr,
+  names: ReadonlySet<string>,
+): SeriesLabels {
   if (e.without) return withoutLabels(labels, names);
   if (names.size === 0) return [];
   return keepLabels(labels, names);
@@ -137,11 +141,11 @@ export function evalAggregate(ev: Evaluator, e: AggregateExpr): EvalValue {
               break;
             }
             incremental[g] = 1;
-            mean[g] = value[g]! / (n[g]! - 1);
-            kahan[g] = kahan[g]! / (n[g]! - 1);
+            mean[g] = value[g]! / (n[g] - 1);
+            kahan[g] = kahan[g]! / (n[g] - 1);
           }
-          const q = (n[g]! - 1) / n[g]!;
-          const [m, c] = kahanInc(f / n[g]!, q * mean[g]!, q * kahan[g]!);
+          const q = (n[g] - 1) / n[g];
+          const [m, c] = kahanInc(f / n[g], q * mean[g]!, q * kahan[g]!);
           mean[g] = m;
           kahan[g] = c;
           break;
@@ -159,8 +163,8 @@ export function evalAggregate(ev: Evaluator, e: AggregateExpr): EvalValue {
         case 'stdvar': {
           n[g] = n[g]! + 1;
           const delta = f - mean[g]!;
-          mean[g] = mean[g]! + delta / n[g]!;
-          value[g] = value[g]! + delta * (f - mean[g]!);
+          mean[g] = mean[g]! + delta / n[g];
+          value[g] = value[g]! + delta * (f - mean[g]);
           break;
         }
         case 'quantile':
@@ -208,7 +212,12 @@ export function evalAggregate(ev: Evaluator, e: AggregateExpr): EvalValue {
 }
 
 /** `topk`, `bottomk` and `limitk`: up to k input series per group and step. */
-function selectK(ev: Evaluator, e: AggregateExpr, input: StepSeries[], param: Float64Array): StepSeries[] {
+function selectK(
+  ev: Evaluator,
+  e: AggregateExpr,
+  input: StepSeries[],
+  param: Float64Array,
+): StepSeries[] {
   const count = ev.grid.count;
   for (let i = 0; i < count; i++) {
     if (Number.isNaN(param[i]!)) throw executionError('Parameter value is NaN');
@@ -247,7 +256,8 @@ function selectK(ev: Evaluator, e: AggregateExpr, input: StepSeries[], param: Fl
       }
     }
   }
-  const result = count === 1 ? order.map((idx) => keep[idx]!) : keep.filter((s) => pointCount(s) > 0);
+  const result =
+    count === 1 ? order.map((idx) => keep[idx]!) : keep.filter((s) => pointCount(s) > 0);
   let points = 0;
   for (const s of result) points += pointCount(s);
   holdSamples(ev.state, points);
@@ -271,9 +281,7 @@ function countValues(ev: Evaluator, e: AggregateExpr): EvalValue {
     for (const s of input) {
       if (!s.present[i]) continue;
       const withValue = setLabel(s.labels, valueLabel, formatGoShortest(s.values[i]!));
-      const labels = e.without
-        ? withoutLabels(withValue, names)
-        : keepLabels(withValue, names);
+      const labels = e.without ? withoutLabels(withValue, names) : keepLabels(withValue, names);
       const key = labelSetKey(labels);
       let target = byKey.get(key);
       if (target === undefined) {

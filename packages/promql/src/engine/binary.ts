@@ -81,7 +81,9 @@ export function compare(op: BinaryOp, l: number, r: number): boolean {
 /** Evaluates a binary expression. */
 export function evalBinary(ev: Evaluator, e: BinaryExpr): EvalValue {
   if (e.op === '</' || e.op === '>/') {
-    throw executionError(`operator "${e.op}" only works on native histograms, which this engine does not store`);
+    throw executionError(
+      `operator "${e.op}" only works on native histograms, which this engine does not store`,
+    );
   }
   const lhs = ev.eval(e.lhs);
   const rhs = ev.eval(e.rhs);
@@ -237,7 +239,15 @@ function setOr(
   return out;
 }
 
-const ARITHMETIC_CHANGES_SCHEMA: ReadonlySet<BinaryOp> = new Set(['+', '-', '*', '/', '%', '^', 'atan2']);
+const ARITHMETIC_CHANGES_SCHEMA: ReadonlySet<BinaryOp> = new Set([
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '^',
+  'atan2',
+]);
 
 function resultLabels(
   op: BinaryOp,
@@ -283,8 +293,8 @@ function vectorVector(
       const presentHere = list.filter((idx) => one[idx]!.present[i]);
       if (presentHere.length > 1) {
         const side = swapped ? 'left' : 'right';
-        const a = one[presentHere[1]!]!.labels;
-        const b = one[presentHere[0]!]!.labels;
+        const a = one[presentHere[0]!]!.labels;
+        const b = one[presentHere[1]!]!.labels;
         const group = matching.on
           ? keepLabels(a, matchNames)
           : withoutLabels(dropNameLabels(a), matchNames);

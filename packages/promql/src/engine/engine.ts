@@ -5,7 +5,13 @@ import { valueTypeOf, type Expr } from '../parser/ast.js';
 import { parseExpr } from '../parser/parser.js';
 import type { QueryApi, QueryOptions, QueryResult } from '../query-api.js';
 import type { InstantSample, QueryValue, RangeSeries } from '../value.js';
-import { DUPLICATE_LABELSET, Evaluator, executionError, mergeByLabels, type QueryState } from './evaluator.js';
+import {
+  DUPLICATE_LABELSET,
+  Evaluator,
+  executionError,
+  mergeByLabels,
+  type QueryState,
+} from './evaluator.js';
 import { dropNameLabels, labelSetKey } from './labels.js';
 import type { EvalValue, StepGrid } from './types.js';
 
@@ -66,7 +72,11 @@ export class Engine implements QueryApi {
   }
 
   /** {@inheritDoc QueryApi.instantQuery} */
-  async instantQuery(query: string | Expr, timeMs: number, options?: QueryOptions): Promise<QueryResult> {
+  async instantQuery(
+    query: string | Expr,
+    timeMs: number,
+    options?: QueryOptions,
+  ): Promise<QueryResult> {
     checkTime('time', timeMs);
     return this.#run(query, { startMs: timeMs, endMs: timeMs, stepMs: 0, count: 1 }, true, options);
   }
@@ -82,7 +92,10 @@ export class Engine implements QueryApi {
     checkTime('start', startMs);
     checkTime('end', endMs);
     if (endMs < startMs) {
-      throw new VigilError(ErrorCodes.QUERY_BAD_REQUEST, 'end timestamp must not be before start time');
+      throw new VigilError(
+        ErrorCodes.QUERY_BAD_REQUEST,
+        'end timestamp must not be before start time',
+      );
     }
     if (!(stepMs > 0) || !Number.isFinite(stepMs)) {
       throw new VigilError(
@@ -107,7 +120,10 @@ export class Engine implements QueryApi {
     options: QueryOptions | undefined,
   ): Promise<QueryResult> {
     const text = typeof query === 'string' ? query : '';
-    const expr = typeof query === 'string' ? parseExpr(query, { experimental: this.options.experimental }) : query;
+    const expr =
+      typeof query === 'string'
+        ? parseExpr(query, { experimental: this.options.experimental })
+        : query;
     const type = valueTypeOf(expr);
     if (!instant && (type === 'matrix' || type === 'string')) {
       throw new VigilError(
@@ -241,17 +257,27 @@ function toRangeValue(value: EvalValue, grid: StepGrid): QueryValue {
     for (let i = 0; i < present.length; i++) n += present[i]!;
     const ts = new Float64Array(n);
     let j = 0;
-    for (let i = 0; i < present.length; i++) if (present[i]) ts[j++] = grid.startMs + i * grid.stepMs;
+    for (let i = 0; i < present.length; i++)
+      if (present[i]) ts[j++] = grid.startMs + i * grid.stepMs;
     return ts;
   };
   if (value.kind === 'scalar') {
     const present = new Uint8Array(grid.count).fill(1);
-    return { type: 'matrix', series: [{ labels: [], timestampsMs: times(present), values: value.values }] };
+    return {
+      type: 'matrix',
+      series: [{ labels: [], timestampsMs: times(present), values: value.values }],
+    };
   }
   if (value.kind !== 'vector') {
-    throw executionError(`invalid expression type "${value.kind}" for range query, must be Scalar or instant Vector`);
+    throw executionError(
+      `invalid expression type "${value.kind}" for range query, must be Scalar or instant Vector`,
+    );
   }
-  const named = value.series.map((s) => ({ ...s, labels: finalLabels(s.labels, s.dropName), dropName: false }));
+  const named = value.series.map((s) => ({
+    ...s,
+    labels: finalLabels(s.labels, s.dropName),
+    dropName: false,
+  }));
   const merged = mergeByLabels(named, grid.count);
   const series: RangeSeries[] = [];
   for (const s of merged) {

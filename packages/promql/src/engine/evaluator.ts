@@ -2,11 +2,9 @@ import { ErrorCodes, VigilError, isStaleNaN } from '@vigil/model';
 import type { Queryable, SeriesLabels } from '@vigil/storage';
 import type { Annotations } from '../annotations.js';
 import { FUNCTIONS, absentLabels } from '../functions/index.js';
-import type { FunctionContext, SampleWindow, VectorElement } from '../functions/types.js';
+import type { FunctionContext, VectorElement } from '../functions/types.js';
 import type {
-  AggregateExpr,
   AtModifier,
-  BinaryExpr,
   Call,
   DurationValue,
   Expr,
@@ -16,7 +14,7 @@ import type {
 } from '../parser/ast.js';
 import { evalAggregate } from './aggregate.js';
 import { evalBinary } from './binary.js';
-import { dropNameLabels, getLabel, labelSetKey } from './labels.js';
+import { dropNameLabels, labelSetKey } from './labels.js';
 import {
   SampleBuffer,
   newStepSeries,
@@ -55,10 +53,7 @@ export interface QueryState {
 /** Throws when the query ran past its deadline or was cancelled. */
 export function checkInterrupt(state: QueryState): void {
   if (state.signal?.aborted) {
-    throw new VigilError(
-      ErrorCodes.PROMQL_CANCELED,
-      'query was canceled in expression evaluation',
-    );
+    throw new VigilError(ErrorCodes.PROMQL_CANCELED, 'query was canceled in expression evaluation');
   }
   if (Date.now() > state.deadlineMs) {
     throw new VigilError(
@@ -128,9 +123,9 @@ export class Evaluator {
       case 'SubqueryExpr':
         return { kind: 'matrix', series: this.subqueryAtSingleStep(expr) };
       case 'BinaryExpr':
-        return evalBinary(this, expr as BinaryExpr);
+        return evalBinary(this, expr);
       case 'AggregateExpr':
-        return evalAggregate(this, expr as AggregateExpr);
+        return evalAggregate(this, expr);
       case 'Call':
         return this.evalCall(expr);
     }
@@ -210,7 +205,9 @@ export class Evaluator {
       default:
         break;
     }
-    throw executionError('invalid duration expression: use numbers, durations, + - * / % ^, step(), range(), min_of() and max_of()');
+    throw executionError(
+      'invalid duration expression: use numbers, durations, + - * / % ^, step(), range(), min_of() and max_of()',
+    );
   }
 
   /** The fixed evaluation time of an `@` modifier, or undefined. */
@@ -373,7 +370,9 @@ export class Evaluator {
 
   private requireSingleStep(what: string): void {
     if (this.grid.count !== 1) {
-      throw executionError(`cannot evaluate a ${what} at more than one step: use it inside a function`);
+      throw executionError(
+        `cannot evaluate a ${what} at more than one step: use it inside a function`,
+      );
     }
   }
 
@@ -384,7 +383,8 @@ export class Evaluator {
    */
   evalSubquery(sq: SubqueryExpr): { series: RawSeries[]; ends: Float64Array; rangeMs: number } {
     const rangeMs = this.durationMs(sq.range);
-    const stepMs = sq.step === undefined ? this.state.defaultSubqueryStepMs : this.durationMs(sq.step);
+    const stepMs =
+      sq.step === undefined ? this.state.defaultSubqueryStepMs : this.durationMs(sq.step);
     if (!(stepMs > 0)) throw executionError('zero or negative subquery step');
     const ends = this.refTimes(this.atMs(sq.at), this.durationMs(sq.offset));
     const [minEnd, maxEnd] = refsBounds(ends);
@@ -451,16 +451,27 @@ export class Evaluator {
       case 'pi':
         return { kind: 'scalar', values: new Float64Array(count).fill(Math.PI) };
       case 'step':
-        return { kind: 'scalar', values: new Float64Array(count).fill(this.state.queryStepMs / 1000) };
+        return {
+          kind: 'scalar',
+          values: new Float64Array(count).fill(this.state.queryStepMs / 1000),
+        };
       case 'range':
         return {
           kind: 'scalar',
-          values: new Float64Array(count).fill((this.state.queryEndMs - this.state.queryStartMs) / 1000),
+          values: new Float64Array(count).fill(
+            (this.state.queryEndMs - this.state.queryStartMs) / 1000,
+          ),
         };
       case 'start':
-        return { kind: 'scalar', values: new Float64Array(count).fill(this.state.queryStartMs / 1000) };
+        return {
+          kind: 'scalar',
+          values: new Float64Array(count).fill(this.state.queryStartMs / 1000),
+        };
       case 'end':
-        return { kind: 'scalar', values: new Float64Array(count).fill(this.state.queryEndMs / 1000) };
+        return {
+          kind: 'scalar',
+          values: new Float64Array(count).fill(this.state.queryEndMs / 1000),
+        };
       case 'min_of':
       case 'max_of': {
         const args = call.args.map((a) => this.evalScalar(a));
@@ -622,7 +633,7 @@ export class Evaluator {
         window.rangeStartMs = start;
         window.rangeEndMs = end;
         for (let a = 0; a < scalars.length; a++) scalarArgs[a] = scalars[a]![i]!;
-        const v = impl.compute(window as SampleWindow, scalarArgs, this.functionContext(call, i));
+        const v = impl.compute(window, scalarArgs, this.functionContext(call, i));
         if (v !== undefined) {
           series.values[i] = v;
           series.present[i] = 1;
@@ -700,13 +711,20 @@ export class Evaluator {
     const vectorIdx = call.args.findIndex((a) => isVectorTyped(a));
     const input = vectorIdx < 0 ? [] : this.evalVector(call.args[vectorIdx]!);
     const { scalars, strings } = this.otherArgs(call, vectorIdx);
+    if (call.func.name.startsWith('sort') && this.state.queryStepMs > 0) {
+      this.state.annotations.warn(
+        'sort is ineffective for range queries since results are always ordered by labels',
+        call.pos,
+      );
+    }
     const scalarArgs: number[] = new Array<number>(scalars.length).fill(0);
     const byKey = new Map<string, StepSeries>();
     const ordered: StepSeries[] = [];
     for (let i = 0; i < count; i++) {
       const elements: VectorElement[] = [];
       for (const s of input) {
-        if (s.present[i]) elements.push({ labels: s.labels, value: s.values[i]!, dropName: s.dropName });
+        if (s.present[i])
+          elements.push({ labels: s.labels, value: s.values[i]!, dropName: s.dropName });
       }
       for (let a = 0; a < scalars.length; a++) scalarArgs[a] = scalars[a]![i]!;
       const result = impl.compute(elements, scalarArgs, strings, this.functionContext(call, i));
