@@ -204,6 +204,16 @@ class Parser {
     }
     if (this.#q.trim() === '') this.#fail('no expression found in input', { start: 0, end: 0 });
     const at = skipSpace(this.#q, firstError.from);
+    if (this.#q[at] === ')') {
+      let before = at - 1;
+      while (before >= 0 && /\s/.test(this.#q[before] ?? '')) before--;
+      if (this.#q[before] === ',') {
+        this.#fail('trailing commas not allowed in function call args', {
+          start: before,
+          end: before + 1,
+        });
+      }
+    }
     const token = describeToken(this.#q, at);
     this.#fail(`unexpected ${token.desc}`, { start: at, end: token.end });
   }
@@ -723,18 +733,8 @@ class Parser {
     if (func.experimental && !this.#experimental) {
       this.#fail(`function ${goQuote(name)} is not enabled`, this.#pos(idNode));
     }
-    this.#checkTrailingComma(bodyNode);
     const args = this.#callArgs(bodyNode);
     return { type: 'Call', func, args, pos: this.#pos(node) };
-  }
-
-  #checkTrailingComma(body: SyntaxNode): void {
-    const inner = this.#q.slice(body.from, body.to);
-    const m = /,(\s|#[^\n]*)*\)$/.exec(inner);
-    if (m !== null && children(body).some(isExprNode)) {
-      const at = body.from + m.index;
-      this.#fail('trailing commas not allowed in function call args', { start: at, end: at + 1 });
-    }
   }
 
   // ------------------------------------------------------------ durations
