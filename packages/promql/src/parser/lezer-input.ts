@@ -6,7 +6,7 @@ import { FUNCTION_SIGNATURES } from './function-table.js';
  * not change token boundaries. This rewrites a copy of the query for lezer,
  * keeping every offset, so positions and token texts are read from the
  * original query:
- * - `2.` (a number with a trailing dot) becomes `2 `;
+ * - `2.` (a number with a trailing dot) becomes `2 `, `0X1F` becomes `0x1F`;
  * - `STEP(` / `Range(` / `MIN_OF(` … are lower-cased (Prometheus reads these
  *   duration functions case-insensitively);
  * - a call of a function lezer does not know (`min_of(…)` outside a duration)
@@ -48,6 +48,7 @@ export function lezerInput(query: string): string {
       );
       const tok = m?.[0] ?? ch;
       if (/^[0-9_]+\.$/.test(tok)) out[i + tok.length - 1] = ' ';
+      if (tok.startsWith('0X')) out[i + 1] = 'x';
       i += Math.max(tok.length, 1);
       significant.push('num');
       continue;

@@ -109,7 +109,6 @@ function isExprNode(node: SyntaxNode): boolean {
   return node.type.is('Expr');
 }
 
-
 /**
  * Parses a PromQL expression into the typed AST, with Prometheus's syntax
  * and type checks and error messages. Pure and re-entrant: any number of
@@ -184,6 +183,13 @@ class Parser {
     ) {
       this.#fail('unterminated quoted string', { start: badString.from, end: this.#q.length });
     }
+    const lexError = lexerError(this.#q);
+    if (
+      lexError !== undefined &&
+      (firstError === undefined || lexError.pos.start <= firstError.from)
+    ) {
+      this.#fail(lexError.message, lexError.pos);
+    }
     if (firstError === undefined) {
       if (children(top).length === 0) {
         this.#fail('no expression found in input', { start: 0, end: 0 });
@@ -192,10 +198,22 @@ class Parser {
     }
     const unknownCall = this.#findUnknownCall(top, firstError.from);
     if (unknownCall !== undefined) {
+      // Prometheus only reports the unknown name once the call is complete.
+      if (lexError !== undefined) this.#fail(lexError.message, lexError.pos);
       this.#fail(`unknown function with name ${goQuote(unknownCall.name)}`, unknownCall.pos);
     }
     if (this.#q.trim() === '') this.#fail('no expression found in input', { start: 0, end: 0 });
     const at = skipSpace(this.#q, firstError.from);
+    if (this.#q[at] === ')') {
+      let before = at - 1;
+      while (before >= 0 && /\s/.test(this.#q[before] ?? '')) before--;
+      if (this.#q[before] === ',') {
+        this.#fail('trailing commas not allowed in function call args', {
+          start: before,
+          end: before + 1,
+        });
+      }
+    }
     const token = describeToken(this.#q, at);
     this.#fail(`unexpected ${token.desc}`, { start: at, end: token.end });
   }
@@ -443,14 +461,16 @@ class Parser {
         this.#pos(node),
       );
     }
-    const offset = this.#duration(durNode);
+    const duration = this.#duration(durNode);
+    // As upstream, `offset 0` is no offset.
+    const offset = duration.kind === 'literal' && duration.ms === 0 ? undefined : duration;
     const end = node.to;
     return this.#pushDown(this.#expr(innerNode), end, (inner) =>
       this.#setOffset(inner, offset, end),
     );
   }
 
-  #setOffset(inner: Expr, offset: DurationValue, end: number): Expr {
+  #setOffset(inner: Expr, offset: DurationValue | undefined, end: number): Expr {
     const target = this.#modifierTarget(inner, 'offset');
     switch (target.type) {
       case 'VectorSelector':
@@ -713,18 +733,8 @@ class Parser {
     if (func.experimental && !this.#experimental) {
       this.#fail(`function ${goQuote(name)} is not enabled`, this.#pos(idNode));
     }
-    this.#checkTrailingComma(bodyNode);
     const args = this.#callArgs(bodyNode);
     return { type: 'Call', func, args, pos: this.#pos(node) };
-  }
-
-  #checkTrailingComma(body: SyntaxNode): void {
-    const inner = this.#q.slice(body.from, body.to);
-    const m = /,(\s|#[^\n]*)*\)$/.exec(inner);
-    if (m !== null && children(body).some(isExprNode)) {
-      const at = body.from + m.index;
-      this.#fail('trailing commas not allowed in function call args', { start: at, end: at + 1 });
-    }
   }
 
   // ------------------------------------------------------------ durations
@@ -1141,23 +1151,28 @@ const KEYWORDS: ReadonlySet<string> = new Set([
   'offset',
   'on',
   'without',
-  'and',
-  'or',
-  'unless',
-  'atan2',
+  'start',
+  'end',
   'anchored',
   'smoothed',
 ]);
-
-const PUNCTUATION: ReadonlyArray<readonly [string, string]> = [
-  ['(', 'left parenthesis'],
-  [')', 'right parenthesis'],
-  ['{', 'left brace'],
-  ['}', 'right brace'],
-  ['[', 'left bracket'],
-  [']', 'right bracket'],
-];
-
+const AGGREGATORS: ReadonlySet<string> = new Set([
+  'sum',
+  'avg',
+  'count',
+  'min',
+  'max',
+  'group',
+  'stddev',
+  'stdvar',
+  'topk',
+  'bottomk',
+  'count_values',
+  'quantile',
+  'limitk',
+  'limit_ratio',
+]);
+const WORD_OPERATORS: ReadonlySet<string> = new Set(['and', 'or', 'unless', 'atan2']);
 const OPERATORS = [
   '==',
   '!=',
@@ -1175,51 +1190,112 @@ const OPERATORS = [
   '^',
   '>',
   '<',
-  '=',
   '@',
-  ',',
-  ':',
 ];
+const PUNCTUATION = ['(', ')', '{', '}', '[', ']', ',', ':', '='];
 
-/** Describes the token at `at` the way Prometheus's lexer items read in errors. */
+/** Go's `%q` of at most the first 10 characters, then `...` (Prometheus's item text for long values). */
+function itemValue(v: string): string {
+  const chars = [...v];
+  return chars.length > 10 ? `${goQuote(chars.slice(0, 10).join(''))}...` : goQuote(v);
+}
+
+/** Describes the token at `at` as Prometheus's parser names lexer items in "unexpected …" errors. */
 function describeToken(q: string, at: number): { desc: string; end: number } {
   if (at >= q.length) return { desc: 'end of input', end: at };
   const rest = q.slice(at);
-  for (const [ch, name] of PUNCTUATION) {
-    if (rest.startsWith(ch)) return { desc: `${name} ${goQuoteSingle(ch)}`, end: at + 1 };
-  }
   const str = /^("(\\.|[^"\\\n])*"|'(\\.|[^'\\\n])*'|`[^`]*`)/.exec(rest);
-  if (str !== null) return { desc: `string ${goQuote(str[0])}`, end: at + str[0].length };
-  const num =
-    /^(0[xX][0-9a-fA-F]+|(\d+(ms|[ywdhms]))+|\d[\d_]*(\.\d*)?([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?)/.exec(
-      rest,
-    );
-  if (num !== null) {
-    const isDuration = /[ywdhms]$/.test(num[0]);
-    return {
-      desc: `${isDuration ? 'duration' : 'number'} ${goQuote(num[0])}`,
-      end: at + num[0].length,
-    };
-  }
+  if (str !== null) return { desc: `string ${itemValue(str[0])}`, end: at + str[0].length };
+  const dur = /^(\d+(ms|[ywdhms]))+(?![a-zA-Z0-9_])/.exec(rest);
+  if (dur !== null) return { desc: `duration ${itemValue(dur[0])}`, end: at + dur[0].length };
+  const num = /^(0[xX][0-9a-fA-F_]+|\d[\d_]*(\.[\d_]*)?([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?)/.exec(
+    rest,
+  );
+  if (num !== null) return { desc: `number ${itemValue(num[0])}`, end: at + num[0].length };
   const ident = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(rest);
   if (ident !== null) {
     const word = ident[0];
     const lower = word.toLowerCase();
-    if (KEYWORDS.has(lower)) return { desc: `<${lower}>`, end: at + word.length };
-    return { desc: `identifier ${goQuote(word)}`, end: at + word.length };
+    const end = at + word.length;
+    if (lower === 'inf' || lower === 'nan') return { desc: `number ${goQuote(word)}`, end };
+    if (KEYWORDS.has(lower)) return { desc: `<${word}>`, end };
+    if (WORD_OPERATORS.has(lower)) return { desc: `<op:${word}>`, end };
+    if (AGGREGATORS.has(lower)) return { desc: `<aggr:${word}>`, end };
+    return { desc: `identifier ${goQuote(word)}`, end };
   }
   for (const op of OPERATORS) {
-    if (rest.startsWith(op)) {
-      if (op === ',') return { desc: '","', end: at + 1 };
-      if (op === ':') return { desc: '":"', end: at + 1 };
-      return { desc: `<op:${op}>`, end: at + op.length };
-    }
+    if (rest.startsWith(op)) return { desc: `<op:${op}>`, end: at + op.length };
   }
-  const cp = rest.codePointAt(0) ?? 0;
-  return {
-    desc: `character ${goQuoteSingle(String.fromCodePoint(cp))}`,
-    end: at + String.fromCodePoint(cp).length,
-  };
+  for (const p of PUNCTUATION) {
+    if (rest.startsWith(p)) return { desc: goQuote(p), end: at + 1 };
+  }
+  const ch = String.fromCodePoint(rest.codePointAt(0) ?? 0);
+  return { desc: `character: ${goQuoteSingle(ch)}`, end: at + ch.length };
+}
+
+/**
+ * The errors Prometheus's lexer (not its grammar) reports: unbalanced
+ * parentheses, braces and brackets and characters it cannot read.
+ */
+function lexerError(q: string): { message: string; pos: PositionRange } | undefined {
+  let parens = 0;
+  let brace = false;
+  let bracket = false;
+  let i = 0;
+  while (i < q.length) {
+    const ch = q[i] ?? '';
+    if (ch === '"' || ch === "'") {
+      let j = i + 1;
+      while (j < q.length && q[j] !== ch && q[j] !== '\n') j += q[j] === '\\' ? 2 : 1;
+      i = j + 1;
+      continue;
+    }
+    if (ch === '`') {
+      const j = q.indexOf('`', i + 1);
+      i = j < 0 ? q.length : j + 1;
+      continue;
+    }
+    if (ch === '#') {
+      while (i < q.length && q[i] !== '\n') i++;
+      continue;
+    }
+    const at = { start: i, end: i + 1 };
+    switch (ch) {
+      case '(':
+        if (!brace) parens++;
+        break;
+      case ')':
+        if (!brace) {
+          parens--;
+          if (parens < 0) return { message: "unexpected right parenthesis ')'", pos: at };
+        }
+        break;
+      case '{':
+        if (brace) return { message: "unexpected left brace '{'", pos: at };
+        brace = true;
+        break;
+      case '}':
+        if (!brace) return { message: "unexpected right brace '}'", pos: at };
+        brace = false;
+        break;
+      case '[':
+        if (bracket) return { message: "unexpected left bracket '['", pos: at };
+        bracket = true;
+        break;
+      case ']':
+        if (!bracket) return { message: "unexpected right bracket ']'", pos: at };
+        bracket = false;
+        break;
+      default:
+        break;
+    }
+    i++;
+  }
+  const end = { start: q.length, end: q.length };
+  if (brace) return { message: 'unexpected end of input inside braces', pos: end };
+  if (bracket) return { message: 'unclosed left bracket', pos: end };
+  if (parens > 0) return { message: 'unclosed left parenthesis', pos: end };
+  return undefined;
 }
 
 function goQuoteSingle(ch: string): string {
