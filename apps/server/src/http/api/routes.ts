@@ -11,6 +11,7 @@ import { availableParallelism } from 'node:os';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCodes, VigilError, formatDurationMs, isVigilError } from '@vigil/model';
 import type { LabelMatcher } from '@vigil/model';
+import { exprToJson, formatParseError, parseExpr, prettyExpr } from '@vigil/promql';
 import type { QueryApi, QueryResult } from '@vigil/promql';
 import { compareLabels, compareStrings, labelsKey } from '@vigil/storage';
 import type { Queryable, SeriesLabels } from '@vigil/storage';
@@ -30,7 +31,7 @@ import {
   requireTime,
   unescapeLabelName,
 } from './params.js';
-import { exprToJson, formatParseError, parseExpr, prettyExpr } from './promql-seam.js';
+
 import { labelsJson, renderError, renderQueryData, renderSuccess, seriesCount } from './render.js';
 
 /** Most points a range query may return per series, as in Prometheus. */
