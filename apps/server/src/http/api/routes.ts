@@ -40,6 +40,9 @@ export const MAX_POINTS_PER_SERIES = 11_000;
 /** Text that is not valid UTF-8 once encoded. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** The parser's message for `{x=""}`. */
+const EMPTY_SELECTOR = 'vector selector must contain at least one non-empty matcher';
+
 /** What Prometheus says when a `limit` cut an answer short. */
 export const TRUNCATED_WARNING = 'results truncated due to limit';
 
@@ -161,6 +164,10 @@ function parseMatcherSets(selectors: readonly string[]): LabelMatcher[][] {
     try {
       expr = parseExpr(text);
     } catch (err) {
+      // Prometheus's selector parser leaves this check to the API, with its own text.
+      if (isVigilError(err, ErrorCodes.PROMQL_PARSE) && err.message === EMPTY_SELECTOR) {
+        throw badData('match[] must contain at least one non-empty matcher');
+      }
       if (isVigilError(err, ErrorCodes.PROMQL_PARSE)) {
         throw new VigilError(ErrorCodes.PROMQL_PARSE, formatParseError(err, text), { cause: err });
       }
