@@ -18,12 +18,12 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { formatDurationMs, isVigilError } from '@vigil/model';
+import { isVigilError } from '@vigil/model';
 import { createLogger, flushLogger } from '@vigil/sdk';
 import type { Logger } from '@vigil/sdk';
 import { loadConfig, parseConfig } from './config.js';
 import type { ConfigOverrides, VigilConfig } from './config.js';
-import { describeQueryBackend, startServer } from './server.js';
+import { describeQueryBackend, formatRetention, startServer } from './server.js';
 import type { RunningServer } from './server.js';
 
 const EXIT_FAILURE = 1;
@@ -220,18 +220,12 @@ async function serve(args: string[]): Promise<number> {
 function statusLines(config: VigilConfig, server: RunningServer): string {
   const targets = server.scraper.targets();
   const jobs = config.scrapeConfigs.map((c) => c.jobName);
-  const retention = [
-    config.storage.retentionMs > 0 ? formatDurationMs(config.storage.retentionMs) : '',
-    config.storage.retentionBytes > 0 ? `${config.storage.retentionBytes} bytes` : '',
-  ]
-    .filter((x) => x !== '')
-    .join(' or ');
   return [
     `Vigil ${version()} listening on ${server.url}`,
     `  query API:    ${server.url}/api/v1/query (Prometheus-compatible; Grafana data source URL ${server.url})`,
     `  remote write: ${config.remoteWriteReceiver.enabled ? `${server.url}/api/v1/write` : 'off'}`,
     `  scraping:     ${jobs.length === 0 ? 'nothing (no scrape_configs)' : `${targets.length} target(s) in ${jobs.length} job(s): ${jobs.join(', ')}`}`,
-    `  data:         ${config.storage.path} (retention ${retention || 'none'})`,
+    `  data:         ${config.storage.path} (retention ${formatRetention(config)})`,
     `  queries:      ${describeQueryBackend(config)}`,
     `  config:       ${config.source} (reload: SIGHUP or POST ${server.url}/-/reload)`,
     '',

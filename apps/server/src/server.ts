@@ -67,6 +67,21 @@ export function describeQueryBackend(config: VigilConfig): string {
     : `remote ${q.remote.url} (timeout ${formatDurationMs(q.remote.timeoutMs)}); /api/v1 answers from the local store with the ${local}`;
 }
 
+/** The retention in force, as the status lines and runtimeinfo show it (`15d`, `15d or 10737418240B`, `none`). */
+export function formatRetention(config: VigilConfig): string {
+  const { retentionMs, retentionBytes } = config.storage;
+  const time =
+    retentionMs <= 0
+      ? ''
+      : retentionMs % 86_400_000 === 0
+        ? `${retentionMs / 86_400_000}d`
+        : formatDurationMs(retentionMs);
+  return (
+    [time, retentionBytes > 0 ? `${retentionBytes}B` : ''].filter((x) => x !== '').join(' or ') ||
+    'none'
+  );
+}
+
 const SECRET_KEY = /password|token|secret|authorization/i;
 
 /** The configuration as YAML for `/api/v1/status/config`, secrets replaced by `<secret>`. */
@@ -231,13 +246,7 @@ export async function startServer(
           startTimeMs,
           reloadConfigSuccess: lastReloadOk,
           lastConfigTimeMs,
-          storageRetention:
-            [
-              applied.storage.retentionMs > 0 ? formatDurationMs(applied.storage.retentionMs) : '',
-              applied.storage.retentionBytes > 0 ? `${applied.storage.retentionBytes}B` : '',
-            ]
-              .filter((x) => x !== '')
-              .join(' or ') || 'none',
+          storageRetention: formatRetention(applied),
         }),
         flags: () => ({
           'config.file': applied.source,
