@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -267,4 +267,15 @@ test('the example configuration is valid', () => {
     c.scrapeConfigs.map((j) => j.jobName),
     ['vigil'],
   );
+  assert.deepEqual(c.query, { ...DEFAULT_QUERY_CONFIG, remote: undefined });
+  // The commented-out remote backend is valid once uncommented.
+  const text = readFileSync(file, 'utf8').replace(/^ {2}# (remote:| {2})/gm, '  $1');
+  const withRemote = parseConfigText(text, 'example');
+  assert.deepEqual(withRemote.query.remote, {
+    url: 'http://prometheus:9090',
+    bearerToken: 'secret',
+    basicAuth: undefined,
+    headers: { 'X-Scope-OrgID': 'team-a' },
+    timeoutMs: 120_000,
+  });
 });

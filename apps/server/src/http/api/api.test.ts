@@ -597,6 +597,18 @@ test('targets, metadata, status, rules, alerts and exemplars answer the upstream
   assert.deepEqual(await json('/api/v1/alerts'), { alerts: [] });
 });
 
+test('methods the endpoint does not take answer 405 with Allow', async (t) => {
+  const { url } = await start(t);
+  let res = await fetch(`${url}/api/v1/query`, { method: 'PUT' });
+  assert.equal(res.status, 405);
+  assert.equal(res.headers.get('allow'), 'GET, POST');
+  res = await fetch(`${url}/api/v1/targets`, { method: 'POST' });
+  assert.equal(res.status, 405);
+  assert.equal(res.headers.get('allow'), 'GET');
+  res = await fetch(`${url}/api/v1/nope`);
+  assert.equal(res.status, 404);
+});
+
 test('POST /-/reload: 200 on success, 500 with the reason on failure', async (t) => {
   let fail = false;
   let reloads = 0;

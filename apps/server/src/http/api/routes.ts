@@ -243,6 +243,19 @@ function defineRoutes(app: FastifyInstance, options: PrometheusApiOptions): void
   };
 
   const route = (methods: readonly ('GET' | 'POST')[], url: string, handler: Handler): void => {
+    // Other methods are a client mistake, as Prometheus's router says.
+    app.route({
+      method: (['GET', 'POST', 'PUT', 'DELETE', 'PATCH'] as const).filter(
+        (m) => !methods.includes(m as 'GET' | 'POST'),
+      ),
+      url,
+      handler: (_request, reply) =>
+        reply
+          .code(405)
+          .header('allow', methods.join(', '))
+          .type('text/plain; charset=utf-8')
+          .send('Method Not Allowed\n'),
+    });
     app.route({
       method: [...methods],
       url,
