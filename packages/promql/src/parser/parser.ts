@@ -5,6 +5,7 @@ import {
   VigilError,
   isVigilError,
   newLabelMatcher,
+  parseDurationMs,
   type LabelMatcher,
   type MatchType,
 } from '@vigil/model';
@@ -1091,16 +1092,6 @@ function evalLiteralDuration(e: Expr): number {
   }
 }
 
-const DURATION_UNITS_MS: Readonly<Record<string, number>> = {
-  y: 365 * 24 * 3600 * 1000,
-  w: 7 * 24 * 3600 * 1000,
-  d: 24 * 3600 * 1000,
-  h: 3600 * 1000,
-  m: 60 * 1000,
-  s: 1000,
-  ms: 1,
-};
-
 /**
  * The value of a number token as Prometheus reads it (seconds for a
  * duration such as `1h30m`), or undefined when it is not a number.
@@ -1112,11 +1103,11 @@ export function parseNumberToken(text: string): number | undefined {
   if (lower === '-inf') return -Infinity;
   if (lower === 'nan') return NaN;
   if (/^(\d+(ms|y|w|d|h|m|s))+$/.test(t)) {
-    let ms = 0;
-    for (const m of t.matchAll(/(\d+)(ms|y|w|d|h|m|s)/g)) {
-      ms += Number(m[1]) * (DURATION_UNITS_MS[m[2] ?? 's'] ?? 0);
+    try {
+      return parseDurationMs(t) / 1000;
+    } catch {
+      return undefined;
     }
-    return ms / 1000;
   }
   if (/^0[xX][0-9a-fA-F_]+$/.test(t)) return parseInt(t.slice(2).replace(/_/g, ''), 16);
   if (/^0[0-7_]+$/.test(t)) return parseInt(t.slice(1).replace(/_/g, ''), 8);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { requireTool, seededRandom, startPrometheus } from '@vigil/testing';
 import { FUNCTION_SIGNATURES } from './function-table.js';
 import { parseExpr } from './parser.js';
-import { formatDurationMs, formatExpr, prettyExpr } from './printer.js';
+import { formatPromDuration, formatExpr, prettyExpr } from './printer.js';
 import { goQuote } from './strings.js';
 import { peerQueries, plain, PEER_TESTS_DIR } from './test-helpers.test.js';
 
@@ -87,7 +87,7 @@ test('formatExpr prints Prometheus String() form', () => {
   for (const [query, expected] of FORMAT) assert.equal(fmt(query), expected, query);
 });
 
-test('formatDurationMs is model.Duration.String()', () => {
+test('formatPromDuration is model.Duration.String()', () => {
   const cases: ReadonlyArray<readonly [number, string]> = [
     [0, '0s'],
     [1, '1ms'],
@@ -101,7 +101,7 @@ test('formatDurationMs is model.Duration.String()', () => {
     [31_536_000_000 + 86_400_000, '366d'],
     [90_061_001, '1d1h1m1s1ms'],
   ];
-  for (const [ms, s] of cases) assert.equal(formatDurationMs(ms), s, String(ms));
+  for (const [ms, s] of cases) assert.equal(formatPromDuration(ms), s, String(ms));
 });
 
 test('goQuote is Go strconv.Quote', () => {
