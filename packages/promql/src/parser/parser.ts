@@ -5,6 +5,7 @@ import {
   VigilError,
   isVigilError,
   newLabelMatcher,
+  parseDurationMs,
   type LabelMatcher,
   type MatchType,
 } from '@vigil/model';
@@ -186,7 +187,7 @@ class Parser {
     const lexError = lexerError(this.#q);
     if (
       lexError !== undefined &&
-      (firstError === undefined || lexError.pos.start <= firstError.from)
+      (firstError === undefined || (lexError.at ?? lexError.pos.start) <= firstError.from)
     ) {
       this.#fail(lexError.message, lexError.pos);
     }
@@ -215,7 +216,10 @@ class Parser {
       }
     }
     const token = describeToken(this.#q, at);
-    this.#fail(`unexpected ${token.desc}`, { start: at, end: token.end });
+    this.#fail(`unexpected ${token.desc}${errorContext(firstError)}`, {
+      start: at,
+      end: token.end,
+    });
   }
 
   /**
@@ -398,7 +402,7 @@ class Parser {
     innerNode: SyntaxNode,
     durNode: SyntaxNode,
   ): MatrixSelector {
-    const bracket = { start: innerNode.to, end: node.to };
+    const bracket = { start: this.#q.indexOf('[', innerNode.to), end: node.to };
     if (inner.type !== 'VectorSelector') {
       return this.#fail('ranges only allowed for vector selectors', bracket);
     }
@@ -1088,16 +1092,6 @@ function evalLiteralDuration(e: Expr): number {
   }
 }
 
-const DURATION_UNITS_MS: Readonly<Record<string, number>> = {
-  y: 365 * 24 * 3600 * 1000,
-  w: 7 * 24 * 3600 * 1000,
-  d: 24 * 3600 * 1000,
-  h: 3600 * 1000,
-  m: 60 * 1000,
-  s: 1000,
-  ms: 1,
-};
-
 /**
  * The value of a number token as Prometheus reads it (seconds for a
  * duration such as `1h30m`), or undefined when it is not a number.
@@ -1109,11 +1103,11 @@ export function parseNumberToken(text: string): number | undefined {
   if (lower === '-inf') return -Infinity;
   if (lower === 'nan') return NaN;
   if (/^(\d+(ms|y|w|d|h|m|s))+$/.test(t)) {
-    let ms = 0;
-    for (const m of t.matchAll(/(\d+)(ms|y|w|d|h|m|s)/g)) {
-      ms += Number(m[1]) * (DURATION_UNITS_MS[m[2] ?? 's'] ?? 0);
+    try {
+      return parseDurationMs(t) / 1000;
+    } catch {
+      return undefined;
     }
-    return ms / 1000;
   }
   if (/^0[xX][0-9a-fA-F_]+$/.test(t)) return parseInt(t.slice(2).replace(/_/g, ''), 16);
   if (/^0[0-7_]+$/.test(t)) return parseInt(t.slice(1).replace(/_/g, ''), 8);
@@ -1122,6 +1116,70 @@ export function parseNumberToken(text: string): number | undefined {
     return Number.isNaN(v) ? undefined : v;
   }
   return undefined;
+}
+
+/**
+ * The text the lexer had read when a number runs into letters (`5i`,
+ * `1x`), or undefined for a well-formed number or duration.
+ */
+function badNumber(rest: string): string | undefined {
+  const m =
+    /^(0[xX][0-9a-fA-F_]+|(\d+(ms|[ywdhms]))+|(\d[\d_]*(\.[\d_]*)?|\.\d[\d_]*)([eE][+-]?\d[\d_]*)?)/.exec(
+      rest,
+    );
+  if (m === null) return undefined;
+  const next = rest[m[0].length] ?? '';
+  if (!/[a-zA-Z_0-9]/.test(next)) return undefined;
+  // Prometheus's scanner stops before the bad character.
+  return /^\d+(ms|[ywdhms])/.test(m[0]) ? m[0] : m[0].replace(/[eE]$/, '');
+}
+
+/** The ` in <context>, expected <what>` suffix Prometheus's grammar adds to a syntax error. */
+function errorContext(error: SyntaxNode): string {
+  const parent = error.parent;
+  if (parent === null) return '';
+  let prev = error.prevSibling;
+  while (prev !== null && (prev.name === 'LineComment' || prev.type.isError))
+    prev = prev.prevSibling;
+  const prevName = prev?.name ?? '';
+  switch (parent.name) {
+    case 'AggregateModifier':
+      return ' in grouping opts, expected "("';
+    case 'GroupingLabels':
+      return prevName === 'LabelName' || prevName === 'QuotedLabelName'
+        ? ' in grouping opts, expected "," or ")"'
+        : ' in grouping opts, expected label';
+    case 'UnquotedLabelMatcher':
+    case 'QuotedLabelMatcher':
+      return prevName === 'MatchOp'
+        ? ' in label matching, expected string'
+        : ' in label matching, expected label matching operator';
+    case 'LabelMatchers':
+      return prevName === 'UnquotedLabelMatcher' ||
+        prevName === 'QuotedLabelMatcher' ||
+        prevName === 'QuotedLabelName'
+        ? ' in label matching, expected "," or "}"'
+        : ' in label matching, expected identifier or "}"';
+    case 'StepInvariantExpr':
+      return ' in @, expected timestamp';
+    case 'OffsetExpr':
+      return ' in offset, expected number, duration, step(), or range()';
+    case 'AggregateExpr':
+      return ' in aggregation';
+    case 'MatrixSelector':
+    case 'SubqueryExpr': {
+      const durations = parent.getChildren('DurationExpr').length;
+      if (durations === 0) {
+        return ' in subquery or range selector, expected number, duration, step(), or range()';
+      }
+      if (parent.name === 'MatrixSelector') return ' in subquery or range, expected ":" or "]"';
+      return durations >= 2
+        ? ' in subquery selector, expected "]"'
+        : ' in subquery selector, expected number, duration, step(), range(), or "]"';
+    }
+    default:
+      return '';
+  }
 }
 
 function isEscapedAt(s: string, i: number): boolean {
@@ -1237,7 +1295,7 @@ function describeToken(q: string, at: number): { desc: string; end: number } {
  * The errors Prometheus's lexer (not its grammar) reports: unbalanced
  * parentheses, braces and brackets and characters it cannot read.
  */
-function lexerError(q: string): { message: string; pos: PositionRange } | undefined {
+function lexerError(q: string): { message: string; pos: PositionRange; at?: number } | undefined {
   let parens = 0;
   let brace = false;
   let bracket = false;
@@ -1267,7 +1325,14 @@ function lexerError(q: string): { message: string; pos: PositionRange } | undefi
       case ')':
         if (!brace) {
           parens--;
-          if (parens < 0) return { message: "unexpected right parenthesis ')'", pos: at };
+          if (parens < 0) {
+            // Reported after the parenthesis, as the lexer has emitted it.
+            return {
+              message: "unexpected right parenthesis ')'",
+              pos: { start: i + 1, end: q.length },
+              at: i,
+            };
+          }
         }
         break;
       case '{':
@@ -1275,7 +1340,7 @@ function lexerError(q: string): { message: string; pos: PositionRange } | undefi
         brace = true;
         break;
       case '}':
-        if (!brace) return { message: "unexpected right brace '}'", pos: at };
+        if (!brace) return { message: "unexpected character: '}'", pos: at };
         brace = false;
         break;
       case '[':
@@ -1287,6 +1352,19 @@ function lexerError(q: string): { message: string; pos: PositionRange } | undefi
         bracket = false;
         break;
       default:
+        if (brace && !/[\s\w,=!~]/.test(ch)) {
+          const c = String.fromCodePoint(q.codePointAt(i) ?? 0);
+          return { message: `unexpected character inside braces: '${c}'`, pos: at };
+        }
+        if (brace && /[0-9]/.test(ch) && !/\w/.test(q[i - 1] ?? '')) {
+          return { message: `unexpected character inside braces: '${ch}'`, pos: at };
+        }
+        if (!brace && /[0-9.]/.test(ch) && !/[\w.]/.test(q[i - 1] ?? '')) {
+          const bad = badNumber(q.slice(i));
+          if (bad !== undefined) {
+            return { message: `bad number or duration syntax: ${goQuote(bad)}`, pos: at };
+          }
+        }
         break;
     }
     i++;

@@ -193,14 +193,14 @@ function formatAt(at: AtModifier | undefined): string {
 function formatOffset(offset: DurationValue | undefined): string {
   if (offset === undefined) return '';
   if (offset.kind === 'expression') return ` offset ${formatDurationExpr(offset.expr)}`;
-  if (offset.ms > 0) return ` offset ${formatDurationMs(offset.ms)}`;
-  if (offset.ms < 0) return ` offset -${formatDurationMs(-offset.ms)}`;
+  if (offset.ms > 0) return ` offset ${formatPromDuration(offset.ms)}`;
+  if (offset.ms < 0) return ` offset -${formatPromDuration(-offset.ms)}`;
   return '';
 }
 
 function formatDuration(d: DurationValue): string {
   if (d.kind === 'expression') return formatDurationExpr(d.expr);
-  return d.ms < 0 ? `-${formatDurationMs(-d.ms)}` : formatDurationMs(d.ms);
+  return d.ms < 0 ? `-${formatPromDuration(-d.ms)}` : formatPromDuration(d.ms);
 }
 
 /** A duration expression: numbers are seconds, calls are step(), range(), min_of(), max_of(). */
@@ -233,7 +233,7 @@ const UNITS: ReadonlyArray<readonly [string, number, boolean]> = [
  * Prometheus's `model.Duration.String()` of a non-negative duration in ms:
  * `1h30m`, `90d` (years and weeks only when exact), `0s` for zero.
  */
-export function formatDurationMs(totalMs: number): string {
+export function formatPromDuration(totalMs: number): string {
   let ms = Math.trunc(totalMs);
   if (ms === 0) return '0s';
   let out = '';
