@@ -298,7 +298,7 @@ export async function startServer(
         if (restartOnly(next) !== restartOnly(applied)) {
           logger.warn(
             { config: next.source },
-            'Storage, listen address and remote-write receiver settings changed: they take effect at the next start.',
+            'Storage, listen address, remote-write receiver or query settings changed: they take effect at the next start.',
           );
         }
         applied = next;

@@ -71,6 +71,11 @@ test('against the real Prometheus: values, labels, errors', async (t) => {
     warnings: [],
     infos: [],
   });
+  // A timeout with a fraction of a second is sent in a form Prometheus accepts.
+  r = await new RemoteQueryApi({ url: peer.url, timeoutMs: 1500 }).instantQuery('2', 0, {
+    lookbackDeltaMs: 90_500,
+  });
+  assert.deepEqual(r.value, { type: 'scalar', timestampMs: 0, value: 2 });
   r = await api.instantQuery('"a b"', 2_000);
   assert.deepEqual(r.value, { type: 'string', timestampMs: 2000, value: 'a b' });
   r = await api.instantQuery(
@@ -204,7 +209,7 @@ test('auth and headers are sent; the form carries the query, times and timeout',
   assert.deepEqual(Object.fromEntries(new URLSearchParams(req.body)), {
     query: 'up',
     time: '1.5',
-    timeout: '30s',
+    timeout: '30',
     lookback_delta: '60',
   });
   api = new RemoteQueryApi({ url: backend.url, basicAuth: { username: 'u', password: 'p:w' } });
@@ -217,7 +222,7 @@ test('auth and headers are sent; the form carries the query, times and timeout',
     start: '0',
     end: '60',
     step: '15',
-    timeout: '120s',
+    timeout: '120',
   });
 });
 

@@ -148,7 +148,8 @@ export class RemoteQueryApi implements QueryApi {
   }
 
   async #query(path: string, form: URLSearchParams, options?: QueryOptions): Promise<QueryResult> {
-    form.set('timeout', `${this.#timeoutMs / 1000}s`);
+    // Float seconds: Prometheus's duration syntax has no fractions ("1.5s" is refused).
+    form.set('timeout', String(this.#timeoutMs / 1000));
     if (options?.lookbackDeltaMs !== undefined) {
       form.set('lookback_delta', `${options.lookbackDeltaMs / 1000}`);
     }
