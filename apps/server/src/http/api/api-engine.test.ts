@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { Engine } from '@vigil/promql';
 import { MemoryStorage } from '@vigil/storage';
 import { Registry } from '@vigil/sdk';
+import { seededRandom } from '@vigil/testing';
 import { createServerApp } from '../app.js';
 
 async function start(t: { after: (fn: () => Promise<unknown>) => void }, maxSamples?: number) {
@@ -322,6 +323,16 @@ test("Grafana's Prometheus data source calls answer the upstream shapes", async 
     [45, '1'],
     [60, '1'],
   ]);
+  // Grafana's form bodies name a charset.
+  const res = await fetch(`${url}/api/v1/query`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded; charset=UTF-8' },
+    body: 'query=count(up)&time=60',
+  });
+  assert.deepEqual(await res.json(), {
+    status: 'success',
+    data: { resultType: 'vector', result: [{ metric: {}, value: [60, '2'] }] },
+  });
   // Label browser and metric names.
   r = await post(`${url}/api/v1/labels`, { start: '0', end: '200' });
   assert.deepEqual(r.body.data, ['__name__', 'code', 'instance', 'job']);
@@ -339,3 +350,103 @@ test("Grafana's Prometheus data source calls answer the upstream shapes", async 
   r = await get(`${url}/api/v1/rules`);
   assert.deepEqual(r.body, { status: 'success', data: { groups: [] } });
 });
+
+test(
+  'seeded fuzz: random token soup and random parameters answer JSON 200/400/422, never 500 or a hang',
+  { timeout: 60_000 },
+  async (t) => {
+    const url = await start(t);
+    const random = seededRandom(20261128);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+    const tokens = [
+      'up',
+      'http_requests_total',
+      'rate',
+      'sum',
+      'by',
+      'without',
+      '(',
+      ')',
+      '[',
+      ']',
+      '{',
+      '}',
+      '5m',
+      '1m:30s',
+      ':',
+      ',',
+      '+',
+      '-',
+      '*',
+      '/',
+      '^',
+      '%',
+      '==',
+      '!=',
+      '>',
+      'bool',
+      'and',
+      'or',
+      'unless',
+      'on',
+      'ignoring',
+      'group_left',
+      'offset',
+      '@',
+      'start()',
+      'end()',
+      '1',
+      '0x1f',
+      '1e3',
+      'NaN',
+      'Inf',
+      '"a"',
+      "'b'",
+      '`c`',
+      'job',
+      '=',
+      '=~',
+      '!~',
+      '"node"',
+      'topk',
+      'quantile',
+      'histogram_quantile',
+      'label_replace',
+      'absent',
+      'scalar',
+      'vector',
+      'time()',
+      'count_values',
+      ' ',
+      '#',
+      '\\',
+      '"\\x"',
+      'é',
+      '\u0000',
+    ];
+    const times = ['0', '60', '135.5', '-1', '1e20', 'NaN', 'x', '2026-01-01T00:00:00Z', ''];
+    const statuses = new Map<number, number>();
+    for (let i = 0; i < 300; i++) {
+      const n = 1 + Math.floor(random() * 8);
+      let query = '';
+      for (let j = 0; j < n; j++) query += pick(tokens);
+      const range = random() < 0.4;
+      const params = new URLSearchParams({ query });
+      if (range) {
+        params.set('start', pick(times));
+        params.set('end', pick(times));
+        params.set('step', pick(['15', '0', '-1', '1m', 'x', '0.001', '']));
+      } else if (random() < 0.7) params.set('time', pick(times));
+      if (random() < 0.2) params.set('timeout', pick(['1s', '0', 'x']));
+      const res = await fetch(`${url}/api/v1/${range ? 'query_range' : 'query'}?${params}`);
+      const text = await res.text();
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      assert.ok([200, 400, 422, 503].includes(res.status), `${res.status} for ${params}: ${text}`);
+      const body = JSON.parse(text) as { status: string; errorType?: string };
+      assert.equal(body.status, res.status === 200 ? 'success' : 'error', String(params));
+    }
+    // The soup must exercise both outcomes, or it tests nothing.
+    assert.ok((statuses.get(200) ?? 0) > 10, JSON.stringify([...statuses]));
+    assert.ok((statuses.get(400) ?? 0) > 10, JSON.stringify([...statuses]));
+  },
+);
