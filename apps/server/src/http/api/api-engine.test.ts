@@ -438,10 +438,15 @@ test(
         params.set('step', pick(['15', '0', '-1', '1m', 'x', '0.001', '']));
       } else if (random() < 0.7) params.set('time', pick(times));
       if (random() < 0.2) params.set('timeout', pick(['1s', '0', 'x']));
-      const res = await fetch(`${url}/api/v1/${range ? 'query_range' : 'query'}?${params}`);
+      const res = await fetch(
+        `${url}/api/v1/${range ? 'query_range' : 'query'}?${params.toString()}`,
+      );
       const text = await res.text();
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-      assert.ok([200, 400, 422, 503].includes(res.status), `${res.status} for ${params}: ${text}`);
+      assert.ok(
+        [200, 400, 422, 503].includes(res.status),
+        `${res.status} for ${params.toString()}: ${text}`,
+      );
       const body = JSON.parse(text) as { status: string; errorType?: string };
       assert.equal(body.status, res.status === 200 ? 'success' : 'error', String(params));
     }
