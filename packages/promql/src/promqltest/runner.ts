@@ -142,7 +142,6 @@ export async function runTestScript(
     }
     evals.push({ file: fileName, line: cmd.line, expr: cmd.expr, outcome });
   }
-  storage.close();
   return { file: fileName, pass, fail, skipped, failures, evals };
 }
 
@@ -234,22 +233,22 @@ export async function runEval(
     ev.rangeVector === undefined &&
     ![...calls].some((c) => RANGE_DEPENDENT_CALLS.has(c));
   for (const [index, run] of runs.entries()) {
-    const where = index === 0 ? '' : ` (re-run "${run.query}" at ${run.timeMs}ms)`;
+    const where = index === 0 ? '' : `in re-run "${run.query}" at ${run.timeMs}ms: `;
     const outcome = await attempt(() => engine.instantQuery(run.query, run.timeMs));
     const problem = checkOutcome(ev, outcome, true);
-    if (problem !== undefined) return problem + where;
+    if (problem !== undefined) return where + problem;
     if (!outcome.ok || !rangeRerun) continue;
     const ranged = await attempt(() =>
       engine.rangeQuery(run.query, run.timeMs - 60_000, run.timeMs + 60_000, 60_000),
     );
-    const rangeWhere = ` (range-mode re-run "${run.query}" from ${run.timeMs - 60_000}ms to ${
-      run.timeMs + 60_000
-    }ms step 1m)`;
-    if (!ranged.ok) return `query failed in range mode: ${ranged.message}${rangeWhere}`;
+    const rangeWhere =
+      `in range-mode re-run "${run.query}" from ${run.timeMs - 60_000}ms to ` +
+      `${run.timeMs + 60_000}ms step 1m, at ${run.timeMs}ms: `;
+    if (!ranged.ok) return `${rangeWhere}query failed: ${ranged.message}`;
     const atT = pointAt(ranged.result.value, run.timeMs, outcome.result.value.type === 'scalar');
-    if (typeof atT === 'string') return atT + rangeWhere;
+    if (typeof atT === 'string') return rangeWhere + atT;
     const valueProblem = compareResult(ev, atT);
-    if (valueProblem !== undefined) return valueProblem + rangeWhere;
+    if (valueProblem !== undefined) return rangeWhere + valueProblem;
   }
   return undefined;
 }
