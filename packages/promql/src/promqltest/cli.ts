@@ -31,10 +31,11 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const s = report.skipped;
   process.stdout.write(
-    `${report.file}: pass ${report.pass}, fail ${report.fail}, skipped native-histogram ` +
+    `${report.file}: pass ${report.pass}, fail ${report.fail}, script errors ` +
+      `${report.scriptErrors}, skipped native-histogram ` +
       `${s['native-histogram']}, experimental ${s.experimental}\n`,
   );
-  return report.fail === 0 ? 0 : 1;
+  return report.fail === 0 && report.scriptErrors === 0 ? 0 : 1;
 }
 
 main(process.argv.slice(2)).then(

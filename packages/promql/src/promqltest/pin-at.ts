@@ -1,4 +1,5 @@
 import type { AtModifier, Expr } from '../parser/ast.js';
+import { parseExpr } from '../parser/parser.js';
 
 /**
  * Returns a copy of `expr` in which every vector selector, matrix selector
@@ -36,4 +37,66 @@ export function pinAtTimestamp(expr: Expr, timeMs: number): Expr {
     }
   };
   return walk(expr);
+}
+
+/**
+ * Text version of {@link pinAtTimestamp} for the step-invariance re-runs:
+ * parses `query` (experimental syntax on) and inserts ` @ <seconds>` (three
+ * decimals, as Prometheus prints it) into the text after every selector and
+ * subquery without `@`, before an `offset` when there is one: where
+ * Prometheus's printer puts it, so annotation positions move as upstream's
+ * do. Throws the parser's `VigilError` for an invalid query.
+ */
+export function pinQueryText(query: string, timeMs: number): string {
+  const insertAt: number[] = [];
+  /** Where the `@` goes in the node text `[start, end)`: before `offset`, else at the end. */
+  const spot = (start: number, end: number, tailFrom: number): number => {
+    const tail = query.slice(tailFrom, end);
+    const m = /\s*\boffset\b/i.exec(tail);
+    return m === null ? end : tailFrom + m.index;
+  };
+  const walk = (e: Expr): void => {
+    switch (e.type) {
+      case 'NumberLiteral':
+      case 'StringLiteral':
+        return;
+      case 'VectorSelector': {
+        if (e.at !== undefined) return;
+        const text = query.slice(e.pos.start, e.pos.end);
+        const brace = text.lastIndexOf('}');
+        const nameEnd = brace >= 0 ? brace + 1 : (/^[^\s@]+/.exec(text)?.[0].length ?? 0);
+        insertAt.push(spot(e.pos.start, e.pos.end, e.pos.start + nameEnd));
+        return;
+      }
+      case 'MatrixSelector':
+      case 'SubqueryExpr': {
+        if (e.type === 'SubqueryExpr') walk(e.expr);
+        const at = e.type === 'MatrixSelector' ? e.vector.at : e.at;
+        if (at !== undefined) return;
+        const text = query.slice(e.pos.start, e.pos.end);
+        insertAt.push(spot(e.pos.start, e.pos.end, e.pos.start + text.lastIndexOf(']') + 1));
+        return;
+      }
+      case 'ParenExpr':
+      case 'UnaryExpr':
+        walk(e.expr);
+        return;
+      case 'BinaryExpr':
+        walk(e.lhs);
+        walk(e.rhs);
+        return;
+      case 'AggregateExpr':
+        if (e.param !== undefined) walk(e.param);
+        walk(e.expr);
+        return;
+      case 'Call':
+        e.args.forEach(walk);
+        return;
+    }
+  };
+  walk(parseExpr(query, { experimental: true }));
+  const at = ` @ ${(timeMs / 1000).toFixed(3)}`;
+  let out = query;
+  for (const pos of insertAt.sort((a, b) => b - a)) out = out.slice(0, pos) + at + out.slice(pos);
+  return out;
 }

@@ -19,9 +19,9 @@ class TinyEngine implements QueryApi {
   constructor(private readonly storage: MemoryStorage) {}
 
   #at(query: string, timeMs: number): InstantSample[] {
-    const m = /^(\w+)(?: @ (-?\d+))?$/.exec(query);
+    const m = /^(\w+)(?: @ (-?[\d.]+))?$/.exec(query);
     if (m === null) throw new Error(`TinyEngine cannot run ${query}`);
-    const t = m[2] === undefined ? timeMs : Number(m[2]);
+    const t = m[2] === undefined ? timeMs : Math.round(Number(m[2]) * 1000);
     const q = this.storage.querier(t - 300_000 + 1, t);
     const set = q.select([newLabelMatcher('=', '__name__', m[1]!)]);
     const out: InstantSample[] = [];
@@ -186,7 +186,7 @@ const SCRIPT = [
 
 void test('runner: passes, failures with file:line diffs, skips by reason, clear', async () => {
   const { engineFor, storages } = setup();
-  const report = await runTestScript(SCRIPT, 'tiny.test', { engineFor });
+  const report = await runTestScript(SCRIPT, 'tiny.test', { engineFor, pinQuery: false });
   assert.equal(report.pass, 5, report.failures.join('\n'));
   assert.equal(report.fail, 3);
   assert.deepEqual(report.skipped, { 'native-histogram': 1, experimental: 1 });
@@ -230,7 +230,7 @@ void test('runner: a staleness marker survives load, storage, query and comparis
     'eval instant at 1m raw_foo',
     '  foo NaN',
   ].join('\n');
-  const report = await runTestScript(script, 'stale.test', { engineFor });
+  const report = await runTestScript(script, 'stale.test', { engineFor, pinQuery: false });
   assert.deepEqual(
     report.evals.map((e) => e.outcome.status),
     ['pass', 'fail'],
@@ -250,26 +250,25 @@ void test('runner: the last line of a series in a block wins; out-of-order loads
   const bad = await runTestScript('load 1m\n  foo 1 2\n\nload 1m\n  foo 7\n', 'ooo.test', {
     engineFor,
   });
-  assert.equal(bad.fail, 1);
+  assert.deepEqual([bad.fail, bad.scriptErrors], [0, 1]);
   assert.match(bad.failures[0]!, /^ooo\.test:4: load failed: /);
 });
 
 void test('runner: a broken script is one failure naming file and line', async () => {
   const report = await runTestScript('load 1m\n  foo 1\n\nnonsense\n', 'broken.test', setup());
-  assert.equal(report.fail, 1);
+  assert.deepEqual([report.fail, report.scriptErrors], [0, 1]);
   assert.match(report.failures[0]!, /^broken\.test:4: invalid command/);
 });
 
-void test('runner: step-invariance re-runs with a query rewriter, and one-line runs', async () => {
+void test('runner: step-invariance re-runs (default @ pinning), and one-line runs', async () => {
   const { engineFor, engines } = setup();
   const report = await runTestScript(SCRIPT, 'tiny.test', {
     engineFor,
     onlyLine: 6,
-    pinQuery: (q, at) => `${q} @ ${at}`,
   });
   assert.deepEqual([report.pass, report.fail, report.evals.length], [1, 0, 1]);
   const runs = engines[0]!.seen.map((s) => `${s.kind} ${s.query} ${s.timeMs}`);
-  const instants = stepInvarianceTimes(60_000).map((t) => `instant foo @ 60000 ${t}`);
+  const instants = stepInvarianceTimes(60_000).map((t) => `instant foo @ 60.000 ${t}`);
   assert.deepEqual(
     runs.filter((r) => r.startsWith('instant')),
     ['instant foo 60000', ...instants],
@@ -277,4 +276,17 @@ void test('runner: step-invariance re-runs with a query rewriter, and one-line r
   assert.equal(runs.filter((r) => r.startsWith('range')).length, 6, 'each run also in range mode');
   assert.deepEqual(stepInvarianceTimes(0), [-1000, 0, 1000]);
   assert.deepEqual(stepInvarianceTimes(60_000), [-600_000, 0, 12_000, 60_000, 600_000]);
+});
+
+void test('runner: a query that does not parse fails the script', async () => {
+  const report = await runTestScript(
+    'eval instant at 0 sum(\n  expect fail\n\neval instant at 0 1\n  1\n',
+    'parse.test',
+    setup(),
+  );
+  assert.match(
+    report.failures[0]!,
+    /^parse\.test:1: the script is invalid: query "sum\(" does not parse/,
+  );
+  assert.equal(report.scriptErrors, 1);
 });

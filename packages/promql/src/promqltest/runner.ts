@@ -4,6 +4,7 @@ import { formatDurationMs } from '@vigil/model';
 import { MemoryStorage, labelsKey, sortLabelPairs } from '@vigil/storage';
 import type { SeriesLabels, SeriesRef } from '@vigil/storage';
 import { Engine } from '../engine/engine.js';
+import { parseExpr } from '../parser/parser.js';
 import type { QueryApi, QueryResult } from '../query-api.js';
 import type { QueryValue } from '../value.js';
 import {
@@ -13,6 +14,7 @@ import {
   analyzeQuery,
 } from './classify.js';
 import type { SkipReason } from './classify.js';
+import { pinQueryText } from './pin-at.js';
 import { checkAnnotations, checkFailure, compareResult } from './compare.js';
 import { PointKind, parseTestScript } from './script.js';
 import type { EvalCommand, LoadCommand, SeriesLine, TestScript } from './script.js';
@@ -43,10 +45,16 @@ export interface EvalReport {
 export interface FileReport {
   readonly file: string;
   readonly pass: number;
+  /** In-scope evals that failed. */
   readonly fail: number;
+  /**
+   * Problems with the script itself: it does not read, a query does not
+   * parse (§5.1: upstream fails the whole file), a load is refused.
+   */
+  readonly scriptErrors: number;
   /** Skipped evals by reason. */
   readonly skipped: Readonly<Record<SkipReason, number>>;
-  /** Failures (`file:line: …` with the diff). A broken script or load is one failure. */
+  /** Failures and script errors (`file:line: …`, failures with the diff). */
   readonly failures: readonly string[];
   readonly evals: readonly EvalReport[];
 }
@@ -57,10 +65,12 @@ export interface RunOptions {
   readonly onlyLine?: number;
   /**
    * Rewrites a query so that every selector and subquery without `@` gets
-   * `@ <atMs>` (for the step-invariance re-runs of §7.2). Without it those
-   * re-runs are not done.
+   * `@ <atMs>` (for the step-invariance re-runs of §7.2). Default
+   * {@link pinQueryText}; `false` turns those re-runs off.
    */
-  readonly pinQuery?: (query: string, atMs: number) => string;
+  readonly pinQuery?: ((query: string, atMs: number) => string) | false;
+  /** Parse every eval's query when the script is read (§5.1). Default true. */
+  readonly checkQueries?: boolean;
   /** Builds the engine for a storage; default {@link newTestEngine}. */
   readonly engineFor?: (storage: MemoryStorage) => QueryApi;
 }
@@ -96,12 +106,30 @@ export async function runTestScript(
   const evals: EvalReport[] = [];
   let pass = 0;
   let fail = 0;
+  let scriptErrors = 0;
   let script: TestScript;
   try {
     script = parseTestScript(text, fileName);
   } catch (err) {
     failures.push((err as Error).message);
-    return { file: fileName, pass, fail: 1, skipped, failures, evals };
+    return { file: fileName, pass, fail, scriptErrors: 1, skipped, failures, evals };
+  }
+  if (options.checkQueries !== false) {
+    // Upstream parses every query when it reads the script: a parse error
+    // fails the whole file (even under `expect fail`). Recorded once here;
+    // the evals still run so that the counts stay informative.
+    for (const cmd of script.commands) {
+      if (cmd.type !== 'eval') continue;
+      try {
+        parseExpr(cmd.expr, { experimental: true });
+      } catch (err) {
+        scriptErrors++;
+        failures.push(
+          `${fileName}:${cmd.line}: the script is invalid: query ${JSON.stringify(cmd.expr)} ` +
+            `does not parse: ${(err as Error).message}`,
+        );
+      }
+    }
   }
   const scopes = classifyScript(script);
   const engineFor = options.engineFor ?? newTestEngine;
@@ -117,7 +145,7 @@ export async function runTestScript(
     if (cmd.type === 'load') {
       const problem = await load(storage, cmd);
       if (problem !== undefined) {
-        fail++;
+        scriptErrors++;
         failures.push(`${fileName}:${cmd.line}: load failed: ${problem}`);
       }
       continue;
@@ -142,7 +170,7 @@ export async function runTestScript(
     }
     evals.push({ file: fileName, line: cmd.line, expr: cmd.expr, outcome });
   }
-  return { file: fileName, pass, fail, skipped, failures, evals };
+  return { file: fileName, pass, fail, scriptErrors, skipped, failures, evals };
 }
 
 function header(ev: EvalCommand): string {
@@ -223,9 +251,17 @@ export async function runEval(
   }
   const calls = analyzeQuery(ev.expr).calls;
   const runs: { query: string; timeMs: number }[] = [{ query: ev.expr, timeMs: ev.timeMs }];
-  if (options.pinQuery !== undefined && ![...calls].some((c) => TIME_DEPENDENT_CALLS.has(c))) {
-    const pinned = options.pinQuery(ev.expr, ev.timeMs);
-    for (const t of stepInvarianceTimes(ev.timeMs)) runs.push({ query: pinned, timeMs: t });
+  const pin = options.pinQuery ?? pinQueryText;
+  if (pin !== false && ![...calls].some((c) => TIME_DEPENDENT_CALLS.has(c))) {
+    let pinned: string | undefined;
+    try {
+      pinned = pin(ev.expr, ev.timeMs);
+    } catch {
+      // Unparsable: the run as written reports it.
+    }
+    if (pinned !== undefined) {
+      for (const t of stepInvarianceTimes(ev.timeMs)) runs.push({ query: pinned, timeMs: t });
+    }
   }
   const rangeRerun =
     !ev.ordered &&
