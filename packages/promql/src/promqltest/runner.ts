@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { formatDurationMs } from '@vigil/model';
 import { MemoryStorage, labelsKey, sortLabelPairs } from '@vigil/storage';
 import type { SeriesLabels, SeriesRef } from '@vigil/storage';
 import { Engine } from '../engine/engine.js';
@@ -120,6 +119,7 @@ export async function runTestScript(
     // the evals still run so that the counts stay informative.
     for (const cmd of script.commands) {
       if (cmd.type !== 'eval') continue;
+      if (options.onlyLine !== undefined && cmd.line !== options.onlyLine) continue;
       try {
         parseExpr(cmd.expr, { experimental: true });
       } catch (err) {
@@ -163,7 +163,7 @@ export async function runTestScript(
         outcome = { status: 'pass' };
       } else {
         fail++;
-        const message = `${fileName}:${cmd.line}: ${header(cmd)}\n  ${problem}`;
+        const message = `${fileName}:${cmd.line}: ${cmd.header}\n  ${problem}`;
         failures.push(message);
         outcome = { status: 'fail', message };
       }
@@ -173,12 +173,6 @@ export async function runTestScript(
   return { file: fileName, pass, fail, scriptErrors, skipped, failures, evals };
 }
 
-function header(ev: EvalCommand): string {
-  const d = formatDurationMs;
-  return ev.kind === 'instant'
-    ? `eval instant at ${d(ev.timeMs)} ${ev.expr}`
-    : `eval range from ${d(ev.startMs)} to ${d(ev.endMs)} step ${d(ev.stepMs)} ${ev.expr}`;
-}
 
 /** Loads a `load` block's float samples (histograms and `@st` lines are not loaded). */
 async function load(storage: MemoryStorage, cmd: LoadCommand): Promise<string | undefined> {
