@@ -173,7 +173,6 @@ export async function runTestScript(
   return { file: fileName, pass, fail, scriptErrors, skipped, failures, evals };
 }
 
-
 /** Loads a `load` block's float samples (histograms and `@st` lines are not loaded). */
 async function load(storage: MemoryStorage, cmd: LoadCommand): Promise<string | undefined> {
   // Upstream keeps a block's series in a map keyed by label set: a series
