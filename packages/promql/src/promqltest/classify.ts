@@ -29,7 +29,7 @@ export interface QueryFeatures {
   readonly selectors: readonly SelectorSketch[];
   /** Uses the histogram trim operators `</` or `>/`. */
   readonly trimOps: boolean;
-  /** Uses `anchored` / `smoothed` after a range. */
+  /** Uses the `anchored` / `smoothed` modifiers (after a range or an instant selector). */
   readonly extendedRange: boolean;
   /** Uses the `limitk` / `limit_ratio` aggregators. */
   readonly limitAggregators: boolean;
@@ -162,10 +162,11 @@ export function analyzeQuery(query: string): QueryFeatures {
           selectors.push({ name: ident, matchers: [] });
         if (
           (ident === 'anchored' || ident === 'smoothed') &&
-          prev === ']' &&
+          /[\w\]})]$/.test(prev) &&
           next !== '(' &&
           next !== '{'
         ) {
+          // After an operand (`x[5m] anchored`, `metric smoothed`, `x offset -100 smoothed`).
           extendedRange = true;
         }
         if (ident === 'limitk' || ident === 'limit_ratio') {

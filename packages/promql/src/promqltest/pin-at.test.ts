@@ -12,8 +12,12 @@ void test('pinQueryText: @ on every selector and subquery without one, before of
     ['rate(foo[5m])', 'rate(foo[5m] @ 60.000)'],
     ['rate(foo[5m] offset 1m)', 'rate(foo[5m] @ 60.000 offset 1m)'],
     ['rate(foo[5m] @ 5 offset 1m)', 'rate(foo[5m] @ 5 offset 1m)'],
-    ['max_over_time(sum(x)[5m:1m])', 'max_over_time(sum(x @ 60.000)[5m:1m] @ 60.000)'],
-    ['(foo)[5m:] @ 100', '(foo @ 60.000)[5m:] @ 100'],
+    ['max_over_time(sum(x)[5m:1m])', 'max_over_time(sum(x)[5m:1m] @ 60.000)'],
+    ['(foo)[5m:] @ 100', '(foo)[5m:] @ 100'],
+    [
+      'sum_over_time(rate(x[1m])[5m:] offset 1m) + y',
+      'sum_over_time(rate(x[1m])[5m:] @ 60.000 offset 1m) + y @ 60.000',
+    ],
     ['topk(2, a) / on(b) c + 1', 'topk(2, a @ 60.000) / on(b) c @ 60.000 + 1'],
     ['foo @ start()', 'foo @ start()'],
   ];
@@ -45,6 +49,6 @@ void test('pinAtTimestamp: the AST form', () => {
     'SubqueryExpr:60000',
     'VectorSelector:3000',
     'VectorSelector:60000',
-    'VectorSelector:60000',
+    'VectorSelector:none', // inside the subquery
   ]);
 });

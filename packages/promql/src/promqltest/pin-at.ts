@@ -3,10 +3,10 @@ import { parseExpr } from '../parser/parser.js';
 
 /**
  * Returns a copy of `expr` in which every vector selector, matrix selector
- * and subquery that has no `@` modifier gets `@ <timeMs>` (selectors inside
- * a matrix selector get it on the matrix selector's vector selector), as the
- * upstream harness does for its step-invariance re-runs. Nodes with an `@`
- * keep it (the inside of a subquery is pinned either way). Pure; `expr` is not changed.
+ * and subquery that has no `@` modifier gets `@ <timeMs>`, as the upstream
+ * harness does for its step-invariance re-runs. Nodes with an `@` keep it;
+ * the inside of a subquery is left alone (the subquery's `@`, given or
+ * added, already fixes its evaluation times). Pure; `expr` is not changed.
  */
 export function pinAtTimestamp(expr: Expr, timeMs: number): Expr {
   const at: AtModifier = { kind: 'timestamp', ms: timeMs };
@@ -20,7 +20,7 @@ export function pinAtTimestamp(expr: Expr, timeMs: number): Expr {
       case 'MatrixSelector':
         return e.vector.at === undefined ? { ...e, vector: { ...e.vector, at } } : e;
       case 'SubqueryExpr':
-        return { ...e, ...(e.at === undefined ? { at } : {}), expr: walk(e.expr) };
+        return e.at === undefined ? { ...e, at } : e;
       case 'ParenExpr':
       case 'UnaryExpr':
         return { ...e, expr: walk(e.expr) };
@@ -43,7 +43,8 @@ export function pinAtTimestamp(expr: Expr, timeMs: number): Expr {
  * Text version of {@link pinAtTimestamp} for the step-invariance re-runs:
  * parses `query` (experimental syntax on) and inserts ` @ <seconds>` (three
  * decimals, as Prometheus prints it) into the text after every selector and
- * subquery without `@`, before an `offset` when there is one: where
+ * subquery without `@` that is not inside a subquery, before an `offset`
+ * when there is one: where
  * Prometheus's printer puts it, so annotation positions move as upstream's
  * do. Throws the parser's `VigilError` for an invalid query.
  */
@@ -70,7 +71,7 @@ export function pinQueryText(query: string, timeMs: number): string {
       }
       case 'MatrixSelector':
       case 'SubqueryExpr': {
-        if (e.type === 'SubqueryExpr') walk(e.expr);
+        // Inside a subquery nothing is pinned: the subquery's own `@` fixes it.
         const at = e.type === 'MatrixSelector' ? e.vector.at : e.at;
         if (at !== undefined) return;
         const text = query.slice(e.pos.start, e.pos.end);
