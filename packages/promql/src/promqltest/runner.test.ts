@@ -290,3 +290,58 @@ void test('runner: a query that does not parse fails the script', async () => {
   );
   assert.equal(report.scriptErrors, 1);
 });
+
+void test('runner with the real engine: values, staleness, range, annotations, failure, order', async () => {
+  const script = [
+    'load 1m',
+    '  foo{a="1"} 1 2 3 stale 5',
+    '  foo{a="2"} 0+10x4',
+    '  bar_total 0+1x4',
+    '',
+    'eval instant at 2m foo',
+    '  foo{a="1"} 3',
+    '  foo{a="2"} 20',
+    '',
+    'eval instant at 3m foo',
+    '  foo{a="2"} 30',
+    '',
+    'eval range from 0 to 4m step 1m foo{a="1"}',
+    '  foo{a="1"} 1 2 3 _ 5',
+    '',
+    'eval instant at 4m rate(foo{a="2"}[5m])',
+    '  expect info msg: PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: "foo" (1:6)',
+    '  {a="2"} 0.13333333333333333',
+    '',
+    'eval instant at 4m rate(bar_total[5m])',
+    '  expect no_info',
+    '  expect no_warn',
+    '  {} 0.013333333333333334',
+    '',
+    'eval instant at 1m label_replace(foo, "b", "x", "a", ".*") + on(b) foo',
+    '  expect fail regex: many-to-many matching not allowed',
+    '',
+    'eval instant at 1m 1 + 1',
+    '  2',
+    '',
+    'eval instant at 1m sort_desc(foo)',
+    '  expect ordered',
+    '  foo{a="2"} 10',
+    '  foo{a="1"} 2',
+  ].join('\n');
+  const report = await runTestScript(script, 'real.test');
+  assert.equal(report.failures.join('\n'), '');
+  assert.deepEqual([report.pass, report.fail, report.scriptErrors], [8, 0, 0]);
+  // The same script with a wrong expectation in each kind of check fails each one.
+  const broken = script
+    .replace('foo{a="1"} 1 2 3 _ 5', 'foo{a="1"} 1 2 3 4 5')
+    .replace('(1:6)', '(1:7)')
+    .replace('many-to-many', 'one-to-one')
+    .replace('  2\n', '  3\n')
+    .replace('  foo{a="2"} 10\n  foo{a="1"} 2', '  foo{a="1"} 2\n  foo{a="2"} 10');
+  const bad = await runTestScript(broken, 'real.test');
+  assert.deepEqual(
+    bad.evals.map((e) => `${e.line}:${e.outcome.status}`),
+    ['6:pass', '10:pass', '13:fail', '16:fail', '20:pass', '25:fail', '28:fail', '31:fail'],
+    bad.failures.join('\n'),
+  );
+});

@@ -79,9 +79,9 @@ export function newTestEngine(storage: MemoryStorage): QueryApi {
   return new Engine({
     queryable: storage,
     lookbackDeltaMs: 5 * 60_000,
-    // Upstream uses 10 000; no eval depends on the limit, and our sample
-    // accounting need not be identical, so the default applies.
-    maxSamples: 50_000_000,
+    // As upstream: no eval expects the limit to be hit, and every in-scope
+    // eval runs within it (checked), so this catches sample-accounting drift.
+    maxSamples: 10_000,
     timeoutMs: 100_000,
     experimental: true,
     defaultSubqueryStepMs: 60_000,
