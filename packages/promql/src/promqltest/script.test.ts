@@ -344,6 +344,8 @@ void test('classification examples', () => {
       '',
       'eval instant at 5m b_bucket',
       '',
+      'eval instant at 5m b',
+      '',
       'clear',
       'load 1m',
       '  c@st 0',
@@ -381,9 +383,10 @@ void test('classification examples', () => {
     '29 experimental', // smoothed
     '31 experimental', // info()
     '33 float', // delayed name removal is always on
-    '39 native-histogram', // load_with_nhcb context
-    '46 experimental', // @st in context
-    '52 native-histogram', // histogram in the expected output
-    '55 float',
+    '39 float', // load_with_nhcb: the classic float series stay in scope
+    '41 native-histogram', // …but not the NHCB series b
+    '48 experimental', // @st in context
+    '54 native-histogram', // histogram in the expected output
+    '57 float',
   ]);
 });
