@@ -18,7 +18,7 @@ export type EvalScope =
 
 /** What the lexer found in a query. */
 export interface QueryFeatures {
-  /** Names called as functions (identifier followed by `(`, not after `@`). */
+  /** Names called as functions, lower-cased (identifier followed by `(`, not after `@`). */
   readonly calls: ReadonlySet<string>;
   /** Every identifier outside strings (metric names, label names, keywords, functions). */
   readonly identifiers: ReadonlySet<string>;
@@ -151,17 +151,19 @@ export function analyzeQuery(query: string): QueryFeatures {
     if (m !== null) {
       const ident = m[0];
       identifiers.add(ident);
+      const lower = ident.toLowerCase();
       const j = nextSignificant(IDENT_RE.lastIndex);
       const next = query[j];
       if (braceDepth === 0) {
-        if (next === '(' && prev !== '@') calls.add(ident);
+        // Keywords (`STEP()`, `SUM`, `LIMITK`) are case-insensitive; names are lowered here.
+        if (next === '(' && prev !== '@') calls.add(lower);
         else if (next === '{') {
           const sel = readMatchers(query, j);
           selectors.push({ name: ident, matchers: sel.matchers });
         } else if (!KEYWORDS.has(ident.toLowerCase()))
           selectors.push({ name: ident, matchers: [] });
         if (
-          (ident === 'anchored' || ident === 'smoothed') &&
+          (lower === 'anchored' || lower === 'smoothed') &&
           /[\w\]})]$/.test(prev) &&
           next !== '(' &&
           next !== '{'
@@ -169,7 +171,7 @@ export function analyzeQuery(query: string): QueryFeatures {
           // After an operand (`x[5m] anchored`, `metric smoothed`, `x offset -100 smoothed`).
           extendedRange = true;
         }
-        if (ident === 'limitk' || ident === 'limit_ratio') {
+        if (lower === 'limitk' || lower === 'limit_ratio') {
           const after = query.slice(j, j + 8);
           if (next === '(' || /^(by|without)\b/.test(after)) limitAggregators = true;
         }

@@ -295,6 +295,7 @@ void test('query lexer: calls, selectors, operators', () => {
   assert.ok(!analyzeQuery('label_replace(x, "a", "info(", "", "")').calls.has('info'));
   assert.ok(analyzeQuery('limitk by (g) (1, x)').limitAggregators);
   assert.ok(analyzeQuery('metric smoothed').extendedRange);
+  assert.ok(analyzeQuery('x offset STEP()').calls.has('step'), 'keywords are case-insensitive');
   assert.ok(analyzeQuery('metric offset -100 anchored + 0').extendedRange);
   assert.ok(!analyzeQuery('foo + smoothed').extendedRange, 'a metric named smoothed');
   assert.ok(!analyzeQuery('rate(anchored[5m])').extendedRange);
