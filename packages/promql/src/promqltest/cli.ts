@@ -38,6 +38,12 @@ async function main(argv: readonly string[]): Promise<number> {
   return report.fail === 0 && report.scriptErrors === 0 ? 0 : 1;
 }
 
+// `cli.js … | head` closes the pipe early: stop quietly.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

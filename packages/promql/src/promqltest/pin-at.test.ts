@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseExpr } from '../parser/parser.js';
-import { pinAtTimestamp, pinQueryText } from './pin-at.js';
+import { pinAtTimestamp, pinQueryPrinted, pinQueryText } from './pin-at.js';
 
 void test('pinQueryText: @ on every selector and subquery without one, before offset', () => {
   const cases: [string, string][] = [
@@ -51,4 +51,15 @@ void test('pinAtTimestamp: the AST form', () => {
     'VectorSelector:60000',
     'VectorSelector:none', // inside the subquery
   ]);
+});
+
+void test('pinQueryPrinted: canonical form, @ before offset, subquery insides untouched', () => {
+  assert.equal(
+    pinQueryPrinted('sum by(job)(rate(foo{b="1",a="2"}[5m] offset 1m))', 60_000),
+    'sum by (job) (rate(foo{a="2",b="1"}[5m] @ 60.000 offset 1m))',
+  );
+  assert.equal(
+    pinQueryPrinted('max_over_time(sum(x)[5m:1m]) + y @ 3', 60_000),
+    'max_over_time(sum(x)[5m:1m] @ 60.000) + y @ 3.000',
+  );
 });

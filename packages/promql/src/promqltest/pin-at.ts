@@ -1,5 +1,6 @@
 import type { AtModifier, Expr } from '../parser/ast.js';
 import { parseExpr } from '../parser/parser.js';
+import { formatExpr } from '../parser/printer.js';
 
 /**
  * Returns a copy of `expr` in which every vector selector, matrix selector
@@ -40,7 +41,8 @@ export function pinAtTimestamp(expr: Expr, timeMs: number): Expr {
 }
 
 /**
- * Text version of {@link pinAtTimestamp} for the step-invariance re-runs:
+ * Text version of {@link pinAtTimestamp} for the step-invariance re-runs
+ * that keeps the query as written (an alternative to {@link pinQueryPrinted}):
  * parses `query` (experimental syntax on) and inserts ` @ <seconds>` (three
  * decimals, as Prometheus prints it) into the text after every selector and
  * subquery without `@` that is not inside a subquery, before an `offset`
@@ -100,4 +102,15 @@ export function pinQueryText(query: string, timeMs: number): string {
   let out = query;
   for (const pos of insertAt.sort((a, b) => b - a)) out = out.slice(0, pos) + at + out.slice(pos);
   return out;
+}
+
+/**
+ * The step-invariance rewrite exactly as upstream does it: parse `query`
+ * (experimental syntax on), {@link pinAtTimestamp}, print it back in
+ * Prometheus's canonical form (so annotation positions in the re-runs are
+ * those of the printed query, as upstream's). The default of the runner.
+ * Throws the parser's `VigilError` for an invalid query.
+ */
+export function pinQueryPrinted(query: string, timeMs: number): string {
+  return formatExpr(pinAtTimestamp(parseExpr(query, { experimental: true }), timeMs));
 }

@@ -13,7 +13,7 @@ import {
   analyzeQuery,
 } from './classify.js';
 import type { SkipReason } from './classify.js';
-import { pinQueryText } from './pin-at.js';
+import { pinQueryPrinted } from './pin-at.js';
 import { checkAnnotations, checkFailure, compareResult } from './compare.js';
 import { PointKind, parseTestScript } from './script.js';
 import type { EvalCommand, LoadCommand, SeriesLine, TestScript } from './script.js';
@@ -65,7 +65,7 @@ export interface RunOptions {
   /**
    * Rewrites a query so that every selector and subquery without `@` gets
    * `@ <atMs>` (for the step-invariance re-runs of §7.2). Default
-   * {@link pinQueryText}; `false` turns those re-runs off.
+   * {@link pinQueryPrinted} (as upstream); `false` turns those re-runs off.
    */
   readonly pinQuery?: ((query: string, atMs: number) => string) | false;
   /** Parse every eval's query when the script is read (§5.1). Default true. */
@@ -244,7 +244,7 @@ export async function runEval(
   }
   const calls = analyzeQuery(ev.expr).calls;
   const runs: { query: string; timeMs: number }[] = [{ query: ev.expr, timeMs: ev.timeMs }];
-  const pin = options.pinQuery ?? pinQueryText;
+  const pin = options.pinQuery ?? pinQueryPrinted;
   if (pin !== false && ![...calls].some((c) => TIME_DEPENDENT_CALLS.has(c))) {
     let pinned: string | undefined;
     try {
