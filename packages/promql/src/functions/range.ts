@@ -322,10 +322,12 @@ function quantileOverTime(
   return sampleQuantile(q, windowValues(w));
 }
 
-/** `mad_over_time`: the median of the absolute deviations from the median. */
+/** `mad_over_time`: the median of the absolute deviations from the median; NaN when any sample is NaN. */
 function madOverTime(w: SampleWindow): number | undefined {
   if (w.to <= w.from) return undefined;
   const values = windowValues(w);
+  // A NaN sample makes the median undefined: NaN, not a silently skewed result.
+  if (values.some(Number.isNaN)) return NaN;
   const median = sampleQuantile(0.5, values);
   const deviations = new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) deviations[i] = Math.abs(values[i]! - median);
