@@ -5,6 +5,7 @@ import type { FunctionImplementation } from './types.js';
 import {
   histogramFractionFn,
   histogramQuantileFn,
+  histogramQuantilesFn,
   sortByLabelDescFn,
   sortByLabelFn,
   sortDescFn,
@@ -30,6 +31,7 @@ export const FUNCTIONS: ReadonlyMap<string, FunctionImplementation> = new Map<
   ['sort_by_label', sortByLabelFn],
   ['sort_by_label_desc', sortByLabelDescFn],
   ['histogram_quantile', histogramQuantileFn],
+  ['histogram_quantiles', histogramQuantilesFn],
   ['histogram_fraction', histogramFractionFn],
 ]);
 
@@ -42,7 +44,7 @@ export { extrapolatedRate, linearRegression } from './range.js';
 export { civilTime } from './elementwise.js';
 export type { CivilTime } from './elementwise.js';
 export { setLabel, expandTemplate, isValidUtf8LabelName } from './labels.js';
-export { naturalLess } from './vector.js';
+export { naturalLess, formatOpenMetricsFloat } from './vector.js';
 export type {
   FunctionContext,
   SampleWindow,
