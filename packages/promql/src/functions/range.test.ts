@@ -81,14 +81,8 @@ test('rate: resets in the middle, at the end, offset, and the zero cut-off', () 
   assert.equal(run('rate', end, 50 * M, 5 * M), undefined);
   assert.equal(run('rate', end, 50 * M, 6 * M), 0);
   assertClose(run('rate', load(5 * M, '0+80x10'), 50 * M, 50 * M), 0.26666666666666666);
-  assertClose(
-    run('rate', load(5 * M, '0+10x10'), 50 * M, 10 * M, [], 5 * M),
-    0.03333333333333333,
-  );
-  assertClose(
-    run('rate', load(5 * M, '0+20x10'), 50 * M, 10 * M, [], 5 * M),
-    0.06666666666666667,
-  );
+  assertClose(run('rate', load(5 * M, '0+10x10'), 50 * M, 10 * M, [], 5 * M), 0.03333333333333333);
+  assertClose(run('rate', load(5 * M, '0+20x10'), 50 * M, 10 * M, [], 5 * M), 0.06666666666666667);
   const starts: [string, number, number][] = [
     ['0+240x10', 0.5, 0.6],
     ['60+240x10', 0.55, 0.6],

@@ -97,15 +97,12 @@ test('sort_by_label and sort_by_label_desc: natural order, then the full label s
     'canary/1/api-server',
     'production/1/api-server',
   ]);
-  assert.deepEqual(
-    render(fn('sort_by_label_desc').compute(input, [], ['instance'], context(0))),
-    [
-      'production/1/api-server',
-      'canary/1/api-server',
-      'production/0/api-server',
-      'canary/0/app-server',
-    ],
-  );
+  assert.deepEqual(render(fn('sort_by_label_desc').compute(input, [], ['instance'], context(0))), [
+    'production/1/api-server',
+    'canary/1/api-server',
+    'production/0/api-server',
+    'canary/0/app-server',
+  ]);
 });
 
 /** Classic buckets of one histogram: `[le, count]` pairs with extra labels. */
@@ -240,7 +237,9 @@ test('histogram_quantile: equal bounds written differently are merged; one bucke
   assert.ok(Number.isNaN(fn('histogram_quantile').compute(open, [0.5], [], context(0))[0]!.value));
   // A single +Inf bucket: fewer than two buckets.
   const single = buckets('one_bucket', {}, [['+Inf', 5]]);
-  assert.ok(Number.isNaN(fn('histogram_quantile').compute(single, [0.5], [], context(0))[0]!.value));
+  assert.ok(
+    Number.isNaN(fn('histogram_quantile').compute(single, [0.5], [], context(0))[0]!.value),
+  );
   // Zero observations.
   const empty = buckets('none_bucket', {}, [
     ['1', 0],

@@ -192,7 +192,10 @@ const FORCED_MONOTONICITY =
  * so only the fixed text is reported.
  */
 function groupQuantile(q: number, group: BucketGroup, ctx: FunctionContext, arg: number): number {
-  const result = bucketQuantile(q, group.buckets.map((b) => ({ ...b })));
+  const result = bucketQuantile(
+    q,
+    group.buckets.map((b) => ({ ...b })),
+  );
   if (result.forcedMonotonic) {
     const name = labelValue(group.labels, '__name__');
     ctx.annotations.info(
