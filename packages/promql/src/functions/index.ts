@@ -37,7 +37,7 @@ export const FUNCTIONS: ReadonlyMap<string, FunctionImplementation> = new Map<
 
 export { absentLabels } from './absent.js';
 export { DATE_FUNCTIONS };
-export { kahanInc, parseGoFloat, formatGoG, formatGoF } from './numeric.js';
+export { KahanSum, kahanInc, parseGoFloat, formatGoG, formatGoF } from './numeric.js';
 export { sampleQuantile, bucketQuantile, bucketFraction } from './quantile.js';
 export type { ClassicBucket, BucketQuantileResult } from './quantile.js';
 export { extrapolatedRate, linearRegression } from './range.js';

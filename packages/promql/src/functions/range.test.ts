@@ -351,3 +351,28 @@ test('windows never read samples outside [from, to)', () => {
   assert.equal(fn('changes').compute(w, [], context(35 * S)), 2);
   assert.equal(fn('count_over_time').compute(w, [], context(35 * S)), 3);
 });
+
+test('last_over_time and first_over_time return NaN payloads bit for bit', () => {
+  // Staleness markers never reach the functions, but a NaN's bits must not
+  // be changed on the way through either.
+  const values = new Float64Array(3);
+  const bits = new Uint32Array(values.buffer);
+  values[0] = 1;
+  values[1] = 2;
+  // The staleness-marker bit pattern 0x7ff0000000000002 (little endian).
+  bits[4] = 2;
+  bits[5] = 0x7ff00000;
+  const w = {
+    labels: [],
+    timestampsMs: Float64Array.from([0, 1000, 2000]),
+    values,
+    from: 0,
+    to: 3,
+    rangeStartMs: -1,
+    rangeEndMs: 2000,
+  };
+  const out = new Float64Array(1);
+  const outBits = new Uint32Array(out.buffer);
+  out[0] = fn('last_over_time').compute(w, [], context(2000))!;
+  assert.deepEqual([outBits[0], outBits[1]], [2, 0x7ff00000]);
+});

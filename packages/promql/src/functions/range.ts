@@ -1,7 +1,7 @@
 import { ErrorCodes, VigilError } from '@vigil/model';
 import { labelValue } from '@vigil/storage';
 import type { FunctionContext, RangeFunction, SampleWindow } from './types.js';
-import { formatGoF, formatGoG, kahanInc } from './numeric.js';
+import { KahanSum, formatGoF, formatGoG } from './numeric.js';
 import { sampleQuantile } from './quantile.js';
 
 /**
@@ -127,14 +127,10 @@ export function linearRegression(
 ): { slope: number; intercept: number } {
   const { timestampsMs: ts, values: vs, from, to } = w;
   let n = 0;
-  let sumX = 0;
-  let cX = 0;
-  let sumY = 0;
-  let cY = 0;
-  let sumXY = 0;
-  let cXY = 0;
-  let sumX2 = 0;
-  let cX2 = 0;
+  const kX = new KahanSum();
+  const kY = new KahanSum();
+  const kXY = new KahanSum();
+  const kX2 = new KahanSum();
   const initY = vs[from]!;
   let constY = true;
   for (let i = from; i < to; i++) {
@@ -142,19 +138,19 @@ export function linearRegression(
     if (constY && i > from && y !== initY) constY = false;
     n += 1;
     const x = (ts[i]! - interceptTimeMs) / 1e3;
-    [sumX, cX] = kahanInc(x, sumX, cX);
-    [sumY, cY] = kahanInc(y, sumY, cY);
-    [sumXY, cXY] = kahanInc(x * y, sumXY, cXY);
-    [sumX2, cX2] = kahanInc(x * x, sumX2, cX2);
+    kX.add(x);
+    kY.add(y);
+    kXY.add(x * y);
+    kX2.add(x * x);
   }
   if (constY) {
     if (initY === Infinity || initY === -Infinity) return { slope: NaN, intercept: NaN };
     return { slope: 0, intercept: initY };
   }
-  sumX += cX;
-  sumY += cY;
-  sumXY += cXY;
-  sumX2 += cX2;
+  const sumX = kX.value();
+  const sumY = kY.value();
+  const sumXY = kXY.value();
+  const sumX2 = kX2.value();
   const covXY = sumXY - (sumX * sumY) / n;
   const varX = sumX2 - (sumX * sumX) / n;
   const slope = covXY / varX;
@@ -169,41 +165,42 @@ export function linearRegression(
 export function avgOverTime(w: SampleWindow): number | undefined {
   const { values: vs, from, to } = w;
   if (to <= from) return undefined;
-  let sum = vs[from]!;
+  // Direct mean (sum / count) while the sum stays finite, then the
+  // incremental mean; both Kahan-compensated.
+  const k = new KahanSum();
+  k.sum = vs[from]!;
   let count = 1;
-  let mean = 0;
-  let c = 0;
   let incremental = false;
   for (let i = from + 1; i < to; i++) {
     const v = vs[i]!;
     count = i - from + 1;
     if (!incremental) {
-      const [newSum, newC] = kahanInc(v, sum, c);
-      if (newSum !== Infinity && newSum !== -Infinity) {
-        sum = newSum;
-        c = newC;
-        continue;
-      }
+      const prevSum = k.sum;
+      const prevC = k.c;
+      k.add(v);
+      if (k.sum !== Infinity && k.sum !== -Infinity) continue;
+      // The sum overflowed: continue from the mean of the values so far.
       incremental = true;
-      mean = sum / (count - 1);
-      c /= count - 1;
+      k.sum = prevSum / (count - 1);
+      k.c = prevC / (count - 1);
     }
     const q = (count - 1) / count;
-    [mean, c] = kahanInc(v / count, q * mean, q * c);
+    k.sum *= q;
+    k.c *= q;
+    k.add(v / count);
   }
-  if (incremental) return mean + c;
-  return sum / count + c / count;
+  if (incremental) return k.sum + k.c;
+  return k.sum / count + k.c / count;
 }
 
 /** `sum_over_time`: Kahan–Neumaier sum. */
 export function sumOverTime(w: SampleWindow): number | undefined {
   const { values: vs, from, to } = w;
   if (to <= from) return undefined;
-  let sum = 0;
-  let c = 0;
-  for (let i = from; i < to; i++) [sum, c] = kahanInc(vs[i]!, sum, c);
-  if (sum === Infinity || sum === -Infinity) return sum;
-  return sum + c;
+  const k = new KahanSum();
+  for (let i = from; i < to; i++) k.add(vs[i]!);
+  if (k.sum === Infinity || k.sum === -Infinity) return k.sum;
+  return k.value();
 }
 
 /** Population variance by Welford's method with Kahan-compensated mean and sum of squares. */
@@ -211,18 +208,16 @@ export function varianceOverTime(w: SampleWindow): number | undefined {
   const { values: vs, from, to } = w;
   if (to <= from) return undefined;
   let count = 0;
-  let mean = 0;
-  let cMean = 0;
-  let aux = 0;
-  let cAux = 0;
+  const mean = new KahanSum();
+  const aux = new KahanSum();
   for (let i = from; i < to; i++) {
     const v = vs[i]!;
     count++;
-    const delta = v - (mean + cMean);
-    [mean, cMean] = kahanInc(delta / count, mean, cMean);
-    [aux, cAux] = kahanInc(delta * (v - (mean + cMean)), aux, cAux);
+    const delta = v - mean.value();
+    mean.add(delta / count);
+    aux.add(delta * (v - mean.value()));
   }
-  return (aux + cAux) / count;
+  return aux.value() / count;
 }
 
 /**
@@ -245,8 +240,11 @@ function pickIndex(w: SampleWindow, better: (cur: number, pick: number) => boole
   return at;
 }
 
-function windowValues(w: SampleWindow): Float64Array {
-  return w.values.slice(w.from, w.to);
+/** The window's values as a fresh plain array (sorting scratch space; NaN payloads do not matter here). */
+function windowValues(w: SampleWindow): number[] {
+  const out = new Array<number>(w.to - w.from);
+  for (let i = w.from; i < w.to; i++) out[i - w.from] = w.values[i]!;
+  return out;
 }
 
 /** `changes`: how often the value changed (NaN to NaN is no change). */
@@ -329,9 +327,8 @@ function madOverTime(w: SampleWindow): number | undefined {
   // A NaN sample makes the median undefined: NaN, not a silently skewed result.
   if (values.some(Number.isNaN)) return NaN;
   const median = sampleQuantile(0.5, values);
-  const deviations = new Float64Array(values.length);
-  for (let i = 0; i < values.length; i++) deviations[i] = Math.abs(values[i]! - median);
-  return sampleQuantile(0.5, deviations);
+  for (let i = 0; i < values.length; i++) values[i] = Math.abs(values[i]! - median);
+  return sampleQuantile(0.5, values);
 }
 
 function nonEmpty(f: (w: SampleWindow) => number): (w: SampleWindow) => number | undefined {
