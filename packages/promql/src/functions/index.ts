@@ -40,7 +40,7 @@ export { DATE_FUNCTIONS };
 export { KahanSum, kahanInc, parseGoFloat, formatGoG, formatGoF } from './numeric.js';
 export { sampleQuantile, bucketQuantile, bucketFraction } from './quantile.js';
 export type { ClassicBucket, BucketQuantileResult } from './quantile.js';
-export { extrapolatedRate, linearRegression } from './range.js';
+export { extrapolatedRate, extendedRate, linearRegression } from './range.js';
 export { civilTime } from './elementwise.js';
 export type { CivilTime } from './elementwise.js';
 export { setLabel, expandTemplate, isValidUtf8LabelName } from './labels.js';

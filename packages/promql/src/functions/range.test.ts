@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isVigilError } from '@vigil/model';
-import { FUNCTIONS } from './index.js';
+import { FUNCTIONS, extendedRate } from './index.js';
 import type { RangeFunction } from './types.js';
 import { close, context, load, windowAt } from './test-helpers.test.js';
 import type { Loaded } from './test-helpers.test.js';
@@ -375,4 +375,80 @@ test('last_over_time and first_over_time return NaN payloads bit for bit', () =>
   const outBits = new Uint32Array(out.buffer);
   out[0] = fn('last_over_time').compute(w, [], context(2000))!;
   assert.deepEqual([outBits[0], outBits[1]], [2, 0x7ff00000]);
+});
+
+test('extendedRate: anchored and smoothed increase (upstream extended_vectors)', () => {
+  const s = load(15 * S, '1+1x4 9+1x4');
+  /** The samples the evaluator loads for `metric[1m] anchored|smoothed` at evalMs. */
+  const extended = (evalMs: number, smoothed: boolean): ReturnType<typeof windowAt> => {
+    const w = windowAt(s, evalMs, M);
+    let from = w.from;
+    if (from > 0) from--; // the last sample at or before the range start
+    let to = w.to;
+    if (smoothed && to < s.timestampsMs.length) to++; // the first sample after the range end
+    return { ...w, from, to };
+  };
+  const anchored: [number, number][] = [
+    [5, 0],
+    [20, 1],
+    [35, 2],
+    [50, 3],
+    [65, 4],
+    [80, 7],
+    [125, 7],
+  ];
+  for (const [at, want] of anchored) {
+    assertClose(extendedRate(extended(at * S, false), true, false, false), want);
+  }
+  const smoothed: [number, number][] = [
+    [5, 0.333333333],
+    [20, 1.333333333],
+    [35, 2.333333333],
+    [50, 3.333333333],
+    [65, 5],
+    [80, 7],
+    [95, 7],
+  ];
+  for (const [at, want] of smoothed) {
+    assertClose(extendedRate(extended(at * S, true), true, false, true), want, 1e-9);
+  }
+});
+
+test('extendedRate: partial data, left-open range, counter resets', () => {
+  const extended = (
+    s: Loaded,
+    evalMs: number,
+    rangeMs: number,
+    smoothed: boolean,
+  ): ReturnType<typeof windowAt> => {
+    const w = windowAt(s, evalMs, rangeMs);
+    const from = w.from > 0 ? w.from - 1 : 0;
+    const to = smoothed && w.to < s.timestampsMs.length ? w.to + 1 : w.to;
+    return { ...w, from, to };
+  };
+  const partial = load(15 * S, '1+1x2 _ _ 9+1x4');
+  assertClose(
+    extendedRate(extended(partial, 65 * S, M, true), true, false, true),
+    6.333333333,
+    1e-9,
+  );
+  assertClose(
+    extendedRate(extended(partial, 125 * S, M, true), true, false, true),
+    4.666666666,
+    1e-9,
+  );
+  assert.equal(extendedRate(extended(partial, 125 * S, M, false), true, false, false), 9);
+  const gap = load(M, '1 2 _ 4 5');
+  assert.equal(extendedRate(extended(gap, 2 * M, M, true), true, false, true), 1);
+  assert.equal(extendedRate(extended(gap, 2 * M, M, false), true, false, false), undefined);
+  const resets: [string, number][] = [
+    ['1+1x4 1+1x4', 1],
+    ['3 2+2x9', 2],
+    ['5+3x2 3+3x6', 3],
+  ];
+  for (const [series, want] of resets) {
+    const s = load(M, series);
+    assertClose(extendedRate(extended(s, 90 * S, M, true), true, false, true), want);
+    assertClose(extendedRate(extended(s, 90 * S, M, false), true, false, false), want);
+  }
 });

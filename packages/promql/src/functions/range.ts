@@ -94,6 +94,72 @@ export function extrapolatedRate(
   return result * factor;
 }
 
+/** The first index in [lo, hi) where `pred` holds, or `hi` (Go's `sort.Search`). */
+function search(lo: number, hi: number, pred: (i: number) => boolean): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (pred(mid)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/**
+ * Prometheus's `extendedRate`, for `rate`/`increase`/`delta` over the
+ * experimental `anchored` and `smoothed` range selectors. Unlike every other
+ * function here it reads samples outside (rangeStart, rangeEnd]: the
+ * evaluator must put into `[from, to)` the samples of the extended range, for
+ * `anchored` up to rangeEnd and including the last sample at or before
+ * rangeStart, for `smoothed` also the first sample at or after rangeEnd.
+ * `anchored` takes the value at the last sample before the range as the
+ * start; `smoothed` interpolates both edges linearly (a counter drop counts
+ * as a reset to 0). No output when no sample is inside the range.
+ */
+export function extendedRate(
+  w: SampleWindow,
+  isCounter: boolean,
+  isRate: boolean,
+  smoothed: boolean,
+): number | undefined {
+  const { timestampsMs: ts, values: vs, from, to } = w;
+  if (to <= from) return undefined;
+  const rangeStart = w.rangeStartMs;
+  const rangeEnd = w.rangeEndMs;
+  let last = to - 1;
+  let first = Math.max(from, search(from, last, (i) => ts[i]! > rangeStart) - 1);
+  if (smoothed) last = search(from, last, (i) => ts[i]! >= rangeEnd);
+  if (ts[last]! <= rangeStart) return undefined;
+  const interpolate = (a: number, b: number, t: number): number => {
+    let y1 = vs[a]!;
+    const y2 = vs[b]!;
+    if (isCounter && y2 < y1) y1 = 0;
+    return y1 + ((y2 - y1) * (t - ts[a]!)) / (ts[b]! - ts[a]!);
+  };
+  const left =
+    smoothed && ts[first]! < rangeStart && first + 1 < to
+      ? interpolate(first, first + 1, rangeStart)
+      : vs[first]!;
+  const right =
+    smoothed && last > from && ts[last]! > rangeEnd
+      ? interpolate(last - 1, last, rangeEnd)
+      : vs[last]!;
+  let result = right - left;
+  if (isCounter) {
+    // Resets at the edges are already in left/right; correct the ones inside.
+    if (ts[first]! <= rangeStart) first++;
+    if (ts[last]! >= rangeEnd) last--;
+    let prev = left;
+    for (let i = first; i <= last; i++) {
+      const v = vs[i]!;
+      if (v < prev) result += prev;
+      prev = v;
+    }
+    if (right < prev) result += prev;
+  }
+  if (isRate) result /= (rangeEnd - rangeStart) / 1000;
+  return result;
+}
+
 /**
  * `irate`/`idelta`: from the last two samples. `irate` takes a drop as a
  * counter reset (the result is then the last value) and divides by their
