@@ -402,3 +402,21 @@ test('histogram_quantiles labels each φ and fails when the label collides', () 
   assert.equal(formatOpenMetricsFloat(2), '2.0');
   assert.equal(formatOpenMetricsFloat(1e6), '1e+06');
 });
+
+test('histogram_quantile(s) warn about φ even for an empty input vector', () => {
+  const ctx = context(0, [{ start: 19, end: 22 }]);
+  assert.deepEqual(fn('histogram_quantile').compute([], [NaN], [], ctx), []);
+  const ctx2 = context(0, [
+    { start: 20, end: 32 },
+    { start: 34, end: 37 },
+    { start: 39, end: 42 },
+  ]);
+  assert.deepEqual(fn('histogram_quantiles').compute([], [NaN], ['q'], ctx2), []);
+  assert.deepEqual(
+    [...ctx.annotations.list(), ...ctx2.annotations.list()].map((a) => [a.message, a.pos.start]),
+    [
+      ['quantile value should be between 0 and 1, got NaN', 19],
+      ['quantile value should be between 0 and 1, got NaN', 39],
+    ],
+  );
+});
