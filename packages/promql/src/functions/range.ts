@@ -30,7 +30,16 @@ const COUNTER_SUFFIXES = ['_total', '_sum', '_count', '_bucket'];
  * value for a series that does not look like a counter: by its `__type__`
  * label when it has one, else by the metric name's suffix.
  */
+let lastCheckedLabels: SampleWindow['labels'] | undefined;
+let lastCheckedAnnotations: FunctionContext['annotations'] | undefined;
+
 function checkCounter(w: SampleWindow, ctx: FunctionContext): void {
+  // The same series is checked at every step; its annotation (if any) is
+  // already in this query's set. Keyed on the query's annotations too, so a
+  // series shared between queries is checked again for each of them.
+  if (w.labels === lastCheckedLabels && ctx.annotations === lastCheckedAnnotations) return;
+  lastCheckedLabels = w.labels;
+  lastCheckedAnnotations = ctx.annotations;
   const name = labelValue(w.labels, '__name__');
   if (name === '') return;
   const type = labelValue(w.labels, '__type__');
