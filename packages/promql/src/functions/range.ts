@@ -8,7 +8,9 @@ import { sampleQuantile } from './quantile.js';
  * The functions over range vectors (`rate`, `*_over_time`, `deriv`, ...),
  * with Prometheus 3's float semantics (promql/functions.go). Each `compute`
  * reads only `window.values[from..to)` / `window.timestampsMs[from..to)`.
- * Native histograms never reach these functions. Pure and stateless.
+ * Native histograms never reach these functions. Stateless apart from a
+ * one-entry memo of the last series checked for the not-a-counter info; safe
+ * for concurrent queries (JavaScript runs one compute at a time).
  */
 
 function rangeFn(
@@ -25,14 +27,15 @@ function argPos(ctx: FunctionContext, i: number): { start: number; end: number }
 
 const COUNTER_SUFFIXES = ['_total', '_sum', '_count', '_bucket'];
 
-/**
- * The info Prometheus's evaluator attaches when `rate`/`increase` produce a
- * value for a series that does not look like a counter: by its `__type__`
- * label when it has one, else by the metric name's suffix.
- */
 let lastCheckedLabels: SampleWindow['labels'] | undefined;
 let lastCheckedAnnotations: FunctionContext['annotations'] | undefined;
 
+/**
+ * The info Prometheus's evaluator attaches when `rate`/`increase` produce a
+ * value for a series whose metric name does not end in a counter suffix.
+ * (Upstream checks the `__type__` label instead only with the
+ * `type-and-unit-labels` feature, which Vigil does not have.)
+ */
 function checkCounter(w: SampleWindow, ctx: FunctionContext): void {
   // The same series is checked at every step; its annotation (if any) is
   // already in this query's set. Keyed on the query's annotations too, so a
@@ -42,16 +45,6 @@ function checkCounter(w: SampleWindow, ctx: FunctionContext): void {
   lastCheckedAnnotations = ctx.annotations;
   const name = labelValue(w.labels, '__name__');
   if (name === '') return;
-  const type = labelValue(w.labels, '__type__');
-  if (type !== '') {
-    if (type !== 'counter' && type !== 'histogram') {
-      ctx.annotations.info(
-        `metric might not be a counter, __type__ label is not set to "counter" or "histogram", got ${JSON.stringify(type)}: ${JSON.stringify(name)}`,
-        argPos(ctx, 0),
-      );
-    }
-    return;
-  }
   if (!COUNTER_SUFFIXES.some((s) => name.endsWith(s))) {
     ctx.annotations.info(
       `metric might not be a counter, name does not end in _total/_sum/_count/_bucket: ${JSON.stringify(name)}`,
