@@ -110,12 +110,21 @@ test('rate/increase: the not-a-counter info names the metric, at the range argum
   // Without the type-and-unit-labels feature, __type__ is not consulted.
   const typed = load(5 * M, '0+10x10', ['__name__', 'x_total', '__type__', 'gauge']);
   fn('rate').compute(windowAt(typed, 50 * M, 50 * M), [], ctx);
+  // The same series under a second call (another position) gets its own info.
+  const ctx2 = { ...context(50 * M, [{ start: 30, end: 40 }]), annotations: ctx.annotations };
+  fn('rate').compute(windowAt(gauge, 50 * M, 50 * M), [], ctx2);
   assert.deepEqual(ctx.annotations.list(), [
     {
       kind: 'info',
       message:
         'metric might not be a counter, name does not end in _total/_sum/_count/_bucket: "requests"',
       pos: { start: 5, end: 20 },
+    },
+    {
+      kind: 'info',
+      message:
+        'metric might not be a counter, name does not end in _total/_sum/_count/_bucket: "requests"',
+      pos: { start: 30, end: 40 },
     },
   ]);
 });

@@ -29,6 +29,7 @@ const COUNTER_SUFFIXES = ['_total', '_sum', '_count', '_bucket'];
 
 let lastCheckedLabels: SampleWindow['labels'] | undefined;
 let lastCheckedAnnotations: FunctionContext['annotations'] | undefined;
+let lastCheckedCall: FunctionContext['call'] | undefined;
 
 /**
  * The info Prometheus's evaluator attaches when `rate`/`increase` produce a
@@ -38,11 +39,18 @@ let lastCheckedAnnotations: FunctionContext['annotations'] | undefined;
  */
 function checkCounter(w: SampleWindow, ctx: FunctionContext): void {
   // The same series is checked at every step; its annotation (if any) is
-  // already in this query's set. Keyed on the query's annotations too, so a
-  // series shared between queries is checked again for each of them.
-  if (w.labels === lastCheckedLabels && ctx.annotations === lastCheckedAnnotations) return;
+  // already in this query's set. Keyed on the query's annotations and the
+  // call too: each query and each call (its own position) gets its info.
+  if (
+    w.labels === lastCheckedLabels &&
+    ctx.annotations === lastCheckedAnnotations &&
+    ctx.call === lastCheckedCall
+  ) {
+    return;
+  }
   lastCheckedLabels = w.labels;
   lastCheckedAnnotations = ctx.annotations;
+  lastCheckedCall = ctx.call;
   const name = labelValue(w.labels, '__name__');
   if (name === '') return;
   if (!COUNTER_SUFFIXES.some((s) => name.endsWith(s))) {
