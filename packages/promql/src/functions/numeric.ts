@@ -110,3 +110,28 @@ export function formatGoF(v: number): string {
   if (v === -Infinity) return '-Inf';
   return v.toFixed(6);
 }
+
+/**
+ * Formats like Go's `strconv.FormatFloat(v, 'f', -1, 64)`: the shortest
+ * decimal that round-trips, never in exponent form (`count_values` label
+ * values); `NaN`, `+Inf`, `-Inf`.
+ */
+export function formatGoShortest(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  const text = String(v);
+  const e = text.indexOf('e');
+  if (e < 0) return text;
+  const negative = text.startsWith('-');
+  const mantissa = text.slice(negative ? 1 : 0, e);
+  const exponent = Number(text.slice(e + 1));
+  const point = mantissa.indexOf('.');
+  const digits = mantissa.replace('.', '');
+  const intLength = (point < 0 ? digits.length : point) + exponent;
+  let out: string;
+  if (intLength <= 0) out = '0.' + '0'.repeat(-intLength) + digits;
+  else if (intLength >= digits.length) out = digits + '0'.repeat(intLength - digits.length);
+  else out = digits.slice(0, intLength) + '.' + digits.slice(intLength);
+  return negative ? '-' + out : out;
+}

@@ -98,33 +98,23 @@ test('rate: resets in the middle, at the end, offset, and the zero cut-off', () 
 });
 
 test('rate/increase: the not-a-counter info names the metric, at the range argument', () => {
+  // The evaluator calls afterSeries once per series that produced a value.
   const ctx = context(50 * M, [{ start: 5, end: 20 }]);
-  const gauge = load(5 * M, '0+10x10', ['__name__', 'requests']);
-  fn('rate').compute(windowAt(gauge, 50 * M, 50 * M), [], ctx);
-  const counter = load(5 * M, '0+10x10', ['__name__', 'requests_total']);
-  fn('increase').compute(windowAt(counter, 50 * M, 50 * M), [], ctx);
-  // No output, no info.
-  const lonely = load(5 * M, '1', ['__name__', 'lonely']);
-  assert.equal(fn('rate').compute(windowAt(lonely, 50 * M, 50 * M), [], ctx), undefined);
-  fn('delta').compute(windowAt(gauge, 50 * M, 50 * M), [], ctx);
+  fn('rate').afterSeries?.(['__name__', 'requests'], ctx);
+  fn('increase').afterSeries?.(['__name__', 'requests_total'], ctx);
+  fn('rate').afterSeries?.(['__name__', 'x_count', 'le', '1'], ctx);
+  fn('rate').afterSeries?.(['job', 'no-name'], ctx);
   // Without the type-and-unit-labels feature, __type__ is not consulted.
-  const typed = load(5 * M, '0+10x10', ['__name__', 'x_total', '__type__', 'gauge']);
-  fn('rate').compute(windowAt(typed, 50 * M, 50 * M), [], ctx);
-  // The same series under a second call (another position) gets its own info.
-  const ctx2 = { ...context(50 * M, [{ start: 30, end: 40 }]), annotations: ctx.annotations };
-  fn('rate').compute(windowAt(gauge, 50 * M, 50 * M), [], ctx2);
+  fn('rate').afterSeries?.(['__name__', 'x_total', '__type__', 'gauge'], ctx);
+  fn('increase').afterSeries?.(['__name__', 'requests'], ctx);
+  assert.equal('afterSeries' in fn('delta'), false);
+  assert.equal('afterSeries' in fn('irate'), false);
   assert.deepEqual(ctx.annotations.list(), [
     {
       kind: 'info',
       message:
         'metric might not be a counter, name does not end in _total/_sum/_count/_bucket: "requests"',
       pos: { start: 5, end: 20 },
-    },
-    {
-      kind: 'info',
-      message:
-        'metric might not be a counter, name does not end in _total/_sum/_count/_bucket: "requests"',
-      pos: { start: 30, end: 40 },
     },
   ]);
 });

@@ -1,5 +1,5 @@
 import { ErrorCodes, VigilError } from '@vigil/model';
-import { labelValue } from '@vigil/storage';
+import { labelValue, type SeriesLabels } from '@vigil/storage';
 import type { FunctionContext, RangeFunction, SampleWindow } from './types.js';
 import { KahanSum, formatGoF, formatGoG } from './numeric.js';
 import { sampleQuantile } from './quantile.js';
@@ -8,9 +8,7 @@ import { sampleQuantile } from './quantile.js';
  * The functions over range vectors (`rate`, `*_over_time`, `deriv`, ...),
  * with Prometheus 3's float semantics (promql/functions.go). Each `compute`
  * reads only `window.values[from..to)` / `window.timestampsMs[from..to)`.
- * Native histograms never reach these functions. Stateless apart from a
- * one-entry memo of the last series checked for the not-a-counter info; safe
- * for concurrent queries (JavaScript runs one compute at a time).
+ * Native histograms never reach these functions. Pure and stateless.
  */
 
 function rangeFn(
@@ -27,31 +25,15 @@ function argPos(ctx: FunctionContext, i: number): { start: number; end: number }
 
 const COUNTER_SUFFIXES = ['_total', '_sum', '_count', '_bucket'];
 
-let lastCheckedLabels: SampleWindow['labels'] | undefined;
-let lastCheckedAnnotations: FunctionContext['annotations'] | undefined;
-let lastCheckedCall: FunctionContext['call'] | undefined;
-
 /**
  * The info Prometheus's evaluator attaches when `rate`/`increase` produce a
- * value for a series whose metric name does not end in a counter suffix.
- * (Upstream checks the `__type__` label instead only with the
- * `type-and-unit-labels` feature, which Vigil does not have.)
+ * value for a series whose metric name does not end in a counter suffix
+ * (the evaluator calls it once per series that produced a value). Upstream
+ * checks the `__type__` label instead only with the `type-and-unit-labels`
+ * feature, which Vigil does not have.
  */
-function checkCounter(w: SampleWindow, ctx: FunctionContext): void {
-  // The same series is checked at every step; its annotation (if any) is
-  // already in this query's set. Keyed on the query's annotations and the
-  // call too: each query and each call (its own position) gets its info.
-  if (
-    w.labels === lastCheckedLabels &&
-    ctx.annotations === lastCheckedAnnotations &&
-    ctx.call === lastCheckedCall
-  ) {
-    return;
-  }
-  lastCheckedLabels = w.labels;
-  lastCheckedAnnotations = ctx.annotations;
-  lastCheckedCall = ctx.call;
-  const name = labelValue(w.labels, '__name__');
+function checkCounter(labels: SeriesLabels, ctx: FunctionContext): void {
+  const name = labelValue(labels, '__name__');
   if (name === '') return;
   if (!COUNTER_SUFFIXES.some((s) => name.endsWith(s))) {
     ctx.annotations.info(
@@ -415,19 +397,21 @@ function nonEmpty(f: (w: SampleWindow) => number): (w: SampleWindow) => number |
 export const RANGE_FUNCTIONS: ReadonlyMap<string, RangeFunction> = new Map<string, RangeFunction>([
   [
     'rate',
-    rangeFn(true, (w, _a, ctx) => {
-      const v = extrapolatedRate(w, true, true);
-      if (v !== undefined) checkCounter(w, ctx);
-      return v;
-    }),
+    {
+      kind: 'range',
+      dropsName: true,
+      compute: (w) => extrapolatedRate(w, true, true),
+      afterSeries: checkCounter,
+    },
   ],
   [
     'increase',
-    rangeFn(true, (w, _a, ctx) => {
-      const v = extrapolatedRate(w, true, false);
-      if (v !== undefined) checkCounter(w, ctx);
-      return v;
-    }),
+    {
+      kind: 'range',
+      dropsName: true,
+      compute: (w) => extrapolatedRate(w, true, false),
+      afterSeries: checkCounter,
+    },
   ],
   ['delta', rangeFn(true, (w) => extrapolatedRate(w, false, false))],
   ['irate', rangeFn(true, (w) => instantValue(w, true))],
