@@ -7,6 +7,18 @@ import { isVigilError } from './errors.js';
 const matches = (type: MatchType, re: string, value: string): boolean =>
   newLabelMatcher(type, 'l', re).matches(value);
 
+test('compileAnchoredRegex keeps capture groups, anchors fully and rejects bad syntax', () => {
+  const re = compileAnchoredRegex('source-(?P<kind>[a-z]+)-(\\d+)');
+  const m = re.exec('source-value-10');
+  assert.ok(m !== null);
+  assert.equal(m[1], 'value');
+  assert.equal(m[2], '10');
+  assert.equal(m.groups?.['kind'], 'value');
+  assert.equal(re.exec('xsource-value-10'), null);
+  assert.throws(() => compileAnchoredRegex('a)|(b'), SyntaxError);
+  assert.throws(() => compileAnchoredRegex('(.*'), SyntaxError);
+});
+
 describe('label matchers', () => {
   test('keeps type, name and value as given', () => {
     const m = newLabelMatcher('=~', 'job', 'api|web');
@@ -182,16 +194,4 @@ describe('label matchers', () => {
       assert.equal(newLabelMatcher('=~', 'l', re).matches(value), want, `${re} on ${value}`);
     }
   });
-});
-
-test('compileAnchoredRegex keeps capture groups, anchors fully and rejects bad syntax', () => {
-  const re = compileAnchoredRegex('source-(?P<kind>[a-z]+)-(\\d+)');
-  const m = re.exec('source-value-10');
-  assert.ok(m !== null);
-  assert.equal(m[1], 'value');
-  assert.equal(m[2], '10');
-  assert.equal(m.groups?.['kind'], 'value');
-  assert.equal(re.exec('xsource-value-10'), null);
-  assert.throws(() => compileAnchoredRegex('a)|(b'), SyntaxError);
-  assert.throws(() => compileAnchoredRegex('(.*'), SyntaxError);
 });
