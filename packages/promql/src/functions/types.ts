@@ -60,6 +60,12 @@ export interface RangeFunction {
     scalarArgs: readonly number[],
     ctx: FunctionContext,
   ): number | undefined;
+  /**
+   * Optional: called once per input series that produced at least one value,
+   * for per-series annotations (`rate`'s "might not be a counter"); keeps
+   * such checks out of the per-step path.
+   */
+  afterSeries?(labels: SeriesLabels, ctx: FunctionContext): void;
 }
 
 /**
@@ -76,7 +82,7 @@ export interface ElementwiseFunction {
    * outputs nothing at this step (upstream `clamp` with min > max returns an
    * empty vector); the evaluator then skips `compute` for every sample.
    */
-  dropsAll?(scalarArgs: readonly number[]): boolean;
+  readonly dropsAll?: (scalarArgs: readonly number[]) => boolean;
 }
 
 /**
@@ -93,7 +99,7 @@ export interface LabelFunction {
    * vector is empty). Throws a `PROMQL_EXECUTION` `VigilError`. `compute`
    * checks them too, so calling `validate` is optional.
    */
-  validate?(stringArgs: readonly string[]): void;
+  readonly validate?: (stringArgs: readonly string[]) => void;
   compute(labels: SeriesLabels, stringArgs: readonly string[], ctx: FunctionContext): SeriesLabels;
 }
 

@@ -80,10 +80,12 @@ void test('series notation: every row of the table', () => {
     show(parseSeriesValues('{{schema:-53 sum:1 custom_values:[5 10]}}+{{schema:-53 sum:1}}x1')),
     ['H', 'H'],
   );
-  assert.deepEqual(
-    show(parseSeriesValues('{{schema:-1 count:1}}-{{schema:0 count:4}}x2 _')),
-    ['H', 'H', 'H', '_'],
-  );
+  assert.deepEqual(show(parseSeriesValues('{{schema:-1 count:1}}-{{schema:0 count:4}}x2 _')), [
+    'H',
+    'H',
+    'H',
+    '_',
+  ]);
 });
 
 void test('series notation: repetition accumulates with floating-point addition', () => {
@@ -292,6 +294,11 @@ void test('query lexer: calls, selectors, operators', () => {
   );
   assert.ok(!analyzeQuery('label_replace(x, "a", "info(", "", "")').calls.has('info'));
   assert.ok(analyzeQuery('limitk by (g) (1, x)').limitAggregators);
+  assert.ok(analyzeQuery('metric smoothed').extendedRange);
+  assert.ok(analyzeQuery('x offset STEP()').calls.has('step'), 'keywords are case-insensitive');
+  assert.ok(analyzeQuery('metric offset -100 anchored + 0').extendedRange);
+  assert.ok(!analyzeQuery('foo + smoothed').extendedRange, 'a metric named smoothed');
+  assert.ok(!analyzeQuery('rate(anchored[5m])').extendedRange);
   assert.ok(!analyzeQuery('limitk').limitAggregators, 'a metric named limitk');
 });
 
@@ -338,6 +345,8 @@ void test('classification examples', () => {
       '',
       'eval instant at 5m b_bucket',
       '',
+      'eval instant at 5m b',
+      '',
       'clear',
       'load 1m',
       '  c@st 0',
@@ -375,9 +384,10 @@ void test('classification examples', () => {
     '29 experimental', // smoothed
     '31 experimental', // info()
     '33 float', // delayed name removal is always on
-    '39 native-histogram', // load_with_nhcb context
-    '46 experimental', // @st in context
-    '52 native-histogram', // histogram in the expected output
-    '55 float',
+    '39 float', // load_with_nhcb: the classic float series stay in scope
+    '41 native-histogram', // …but not the NHCB series b
+    '48 experimental', // @st in context
+    '54 native-histogram', // histogram in the expected output
+    '57 float',
   ]);
 });
