@@ -49,7 +49,12 @@ test('query.remote selects a RemoteQueryApi; against Vigil itself it answers wha
       query: {
         lookback_delta: '1m',
         max_samples: 1000,
-        remote: { url: `http://127.0.0.1:${port}`, headers: { 'X-Test': '1' }, timeout: '5s' },
+        remote: {
+          url: `http://127.0.0.1:${port}`,
+          headers: { 'X-Test': '1' },
+          timeout: '5s',
+          bearer_token: 'do-not-show',
+        },
       },
     },
     'test',
@@ -83,6 +88,13 @@ test('query.remote selects a RemoteQueryApi; against Vigil itself it answers wha
     type: 'vector',
     samples: [{ labels: [], timestampMs: 50_000, value: 4 }],
   });
+  // The configuration in force, secrets hidden.
+  const status = (await (await fetch(`${server.url}/api/v1/status/config`)).json()) as {
+    data: { yaml: string };
+  };
+  assert.match(status.data.yaml, /bearerToken: <secret>/);
+  assert.match(status.data.yaml, /lookbackDeltaMs: 60000/);
+  assert.doesNotMatch(status.data.yaml, /do-not-show/);
   await assert.rejects(server.queryApi.instantQuery('sum(', 0), (err: unknown) => {
     assert.ok(isVigilError(err, ErrorCodes.PROMQL_PARSE));
     assert.equal(
