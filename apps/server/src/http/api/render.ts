@@ -63,12 +63,26 @@ export function formatScalarTimestamp(timestampMs: number): string {
   return seconds === 0 ? '0' : JSON.stringify(seconds);
 }
 
+// Label names repeat across series: their JSON is kept (bounded, so that
+// hostile names cannot grow it without limit).
+const NAME_JSON = new Map<string, string>();
+const NAME_JSON_MAX = 10_000;
+
+function nameJson(name: string): string {
+  let json = NAME_JSON.get(name);
+  if (json === undefined) {
+    json = JSON.stringify(name) + ':';
+    if (NAME_JSON.size < NAME_JSON_MAX) NAME_JSON.set(name, json);
+  }
+  return json;
+}
+
 /** `{"name":"value",...}` in the labels' order. */
 export function labelsJson(labels: SeriesLabels): string {
   let out = '{';
   for (let i = 0; i < labels.length; i += 2) {
     if (i > 0) out += ',';
-    out += JSON.stringify(labels[i]) + ':' + JSON.stringify(labels[i + 1]);
+    out += nameJson(labels[i]!) + JSON.stringify(labels[i + 1]);
   }
   return out + '}';
 }
