@@ -212,12 +212,15 @@ test('parse, type and execution errors carry Prometheus texts, types and statuse
     assert.deepEqual(r.body, { status: 'error', errorType, error }, path);
   }
   // Not a selector: refused with a parse error naming what was expected.
-  const r = await get(`${url}/api/v1/series?match[]=${q('rate(up[5m])')}`);
-  assert.equal(r.status, 400);
-  assert.match(
-    String(r.body.error),
-    /^invalid parameter "match\[\]": 1:1: parse error: expected a series selector/,
-  );
+  for (const text of ['rate(up[5m])', 'up[5m]', 'up offset 1m', 'up @ 10', '1']) {
+    const r = await get(`${url}/api/v1/series?match[]=${q(text)}`);
+    assert.equal(r.status, 400, text);
+    assert.match(
+      String(r.body.error),
+      /^invalid parameter "match\[\]": 1:1: parse error: expected a series selector/,
+      text,
+    );
+  }
 });
 
 test('too many samples answers 422 execution', async (t) => {

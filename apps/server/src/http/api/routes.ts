@@ -173,7 +173,12 @@ function parseMatcherSets(selectors: readonly string[]): LabelMatcher[][] {
       }
       throw err;
     }
-    if (expr.type !== 'VectorSelector' || expr.offset !== undefined || expr.at !== undefined) {
+    if (
+      expr.type !== 'VectorSelector' ||
+      expr.offset !== undefined ||
+      expr.at !== undefined ||
+      expr.modifier !== undefined
+    ) {
       throw new VigilError(
         ErrorCodes.PROMQL_PARSE,
         `1:1: parse error: expected a series selector such as up{job="a"}, got ${JSON.stringify(text)}`,
