@@ -41,17 +41,13 @@ start('user-service', ['examples/user-service/dist/main.js']);
 start('vigil server', ['apps/server/dist/cli.js', 'server', '--config', 'examples/vigil.yml'], {
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
 });
+// The server prints where it listens, what it scrapes and where its data is;
+// this line only says how the pair is stopped.
 setTimeout(() => {
   if (stopping) return;
   process.stderr.write(
-    [
-      'vigil server is running (Ctrl-C stops it and the service)',
-      '  metrics    http://127.0.0.1:9090/metrics   (the store, scraper and receiver)',
-      '  write      http://127.0.0.1:9090/api/v1/write   (Prometheus remote write 1.0)',
-      '  scraping   user-service at 127.0.0.1:3000 and itself, every 5 s (examples/vigil.yml)',
-      '  store      .vigil-data/tsdb',
-      '',
-    ].join('\n') + '\n',
+    'user-service and vigil server are running (Ctrl-C stops both). Try:\n' +
+      "  curl -sG 127.0.0.1:9090/api/v1/query --data-urlencode 'query=sum by (route) (rate(http_requests_total[1m]))'\n\n",
   );
 }, 1500).unref();
 process.on('SIGINT', () => stop(0));

@@ -161,7 +161,6 @@ export class TsdbQuerier implements Querier {
   }
 }
 
-
 /**
  * The chunks, when at least one sample lies in `[mint, maxt]`; undefined
  * otherwise. A chunk whose time range straddles the window has to be decoded

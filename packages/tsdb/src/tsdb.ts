@@ -914,11 +914,19 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
       if (s === undefined || s.lastT === -Infinity) continue;
       let data: Uint8Array;
       const row = this.stmts.lastChunk.get({ s: s.ref }) as
-        | [number, Buffer, number, number, number]
-        | undefined;
+        [number, Buffer, number, number, number] | undefined;
       const rowIntact = row !== undefined && crc32(row[1]) === row[0];
-      if (rowIntact && row[3] === s.persistedMaxT && row[1].byteLength <= KEEP_LAST_PERSISTED_BYTES) {
-        s.lastPersisted = { minTimeMs: row[2], maxTimeMs: row[3], numSamples: row[4], data: row[1] };
+      if (
+        rowIntact &&
+        row[3] === s.persistedMaxT &&
+        row[1].byteLength <= KEEP_LAST_PERSISTED_BYTES
+      ) {
+        s.lastPersisted = {
+          minTimeMs: row[2],
+          maxTimeMs: row[3],
+          numSamples: row[4],
+          data: row[1],
+        };
       }
       if (s.chunk !== null) data = s.chunk.view();
       else {
