@@ -124,7 +124,8 @@ function normalCdf(x: number): number {
   const z = Math.abs(x) / Math.SQRT2;
   const t = 1 / (1 + 0.3275911 * z);
   const poly =
-    t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+    t *
+    (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
   const erf = 1 - poly * Math.exp(-z * z);
   return x >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
 }
@@ -248,7 +249,8 @@ export function generateDataset(options: DatasetOptions): Dataset {
         const inIncident = incident !== undefined && k >= incident.from && k < incident.to;
         for (let s = 0; s < STATUSES.length; s++) {
           let share = STATUSES[s]![1];
-          if (inIncident) share = s >= 8 ? incident.errorShare / 2 : share * (1 - incident.errorShare);
+          if (inIncident)
+            share = s >= 8 ? incident.errorShare / 2 : share * (1 - incident.errorShare);
           statuses[s]! += Math.floor(n * share + random());
         }
         let i = first;

@@ -34,7 +34,12 @@ export function prometheusVersion(binary: string): string {
  * time order, `# EOF` last), in chunks of about 4 MB so the text is never
  * held whole. Returns the bytes written.
  */
-export function writeOpenMetrics(dataset: Dataset, fromMs: number, toMs: number, file: string): number {
+export function writeOpenMetrics(
+  dataset: Dataset,
+  fromMs: number,
+  toMs: number,
+  file: string,
+): number {
   const { series, values, timestampsMs, samplesPerSeries: n } = dataset;
   const instances = dataset.instanceNames.length;
   // The scrapes of each target that fall in the window, and their texts.
@@ -88,16 +93,21 @@ export function writeOpenMetrics(dataset: Dataset, fromMs: number, toMs: number,
 /** Runs `promtool tsdb create-blocks-from openmetrics file outDir`; rejects with its output on failure. */
 export function createBlocks(promtool: string, file: string, outDir: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(promtool, ['tsdb', 'create-blocks-from', 'openmetrics', '-q', file, outDir], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      promtool,
+      ['tsdb', 'create-blocks-from', 'openmetrics', '-q', file, outDir],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
     child.on('error', reject);
     child.on('close', (status) => {
       if (status === 0) resolve();
-      else reject(new Error(`promtool create-blocks-from ${file} exited with ${status}:\n${output}`));
+      else
+        reject(new Error(`promtool create-blocks-from ${file} exited with ${status}:\n${output}`));
     });
   });
 }
@@ -146,7 +156,8 @@ export async function startPrometheusOn(
   };
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`prometheus exited with ${child.exitCode}:\n${log}`);
+    if (child.exitCode !== null)
+      throw new Error(`prometheus exited with ${child.exitCode}:\n${log}`);
     try {
       if ((await fetch(`${url}/-/ready`)).ok) break;
     } catch {

@@ -4,7 +4,8 @@
  * so every measured query's answers are checked to agree first.
  */
 import type { QueryResult } from '@vigil/promql';
-import type { SeriesLabels } from '@vigil/storage';
+import type { LabelMatcher } from '@vigil/model';
+import type { Queryable, SeriesLabels } from '@vigil/storage';
 
 /** One answer: its type and its series (a vector sample or a scalar is a one-point series). */
 export interface Answer {
@@ -53,7 +54,9 @@ function samplesToArrays(samples: readonly PromSample[]): { t: Float64Array; v: 
 export function answerFromJson(body: string): Answer {
   const parsed = JSON.parse(body) as PromJsonResponse;
   if (parsed.status !== 'success' || parsed.data === undefined) {
-    throw new Error(`query failed: ${parsed.errorType ?? ''} ${parsed.error ?? body.slice(0, 300)}`);
+    throw new Error(
+      `query failed: ${parsed.errorType ?? ''} ${parsed.error ?? body.slice(0, 300)}`,
+    );
   }
   const { resultType, result } = parsed.data;
   const series = new Map<string, { t: Float64Array; v: Float64Array }>();
@@ -96,6 +99,38 @@ export function answerFromEngine(result: QueryResult): Answer {
       throw new Error('a string result cannot be compared');
   }
   return { type: value.type, series };
+}
+
+/**
+ * Reads the raw samples in `[mintMs, maxtMs]` of the series `matchers`
+ * select, straight from a store's `Querier` (no engine): for checking that
+ * both stores hold the same data.
+ */
+export function answerFromQuerier(
+  queryable: Queryable,
+  matchers: readonly LabelMatcher[],
+  mintMs: number,
+  maxtMs: number,
+): Answer {
+  const series = new Map<string, { t: Float64Array; v: Float64Array }>();
+  const querier = queryable.querier(mintMs, maxtMs);
+  try {
+    const set = querier.select(matchers);
+    while (set.next()) {
+      const s = set.at();
+      const t: number[] = [];
+      const v: number[] = [];
+      const it = s.iterator();
+      while (it.next()) {
+        t.push(it.timestampMs());
+        v.push(it.value());
+      }
+      series.set(keyOfLabels(s.labels), { t: Float64Array.from(t), v: Float64Array.from(v) });
+    }
+  } finally {
+    querier.close();
+  }
+  return { type: 'matrix', series };
 }
 
 /** Relative difference of two floats; 0 when equal or both NaN. */

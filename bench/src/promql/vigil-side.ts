@@ -101,7 +101,8 @@ export async function startVigilServer(
   };
   const deadline = Date.now() + 120_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`vigil server exited with ${child.exitCode}:\n${log}`);
+    if (child.exitCode !== null)
+      throw new Error(`vigil server exited with ${child.exitCode}:\n${log}`);
     try {
       if ((await fetch(`${url}/-/ready`)).ok) break;
     } catch {
