@@ -9,7 +9,7 @@ export {
 } from './names.js';
 export { parseDurationMs, formatDurationMs } from './duration.js';
 export type { Labels, LabelValue, LabelValues } from './labels.js';
-export { newLabelMatcher, matchesEmpty } from './matchers.js';
+export { newLabelMatcher, matchesEmpty, compileAnchoredRegex } from './matchers.js';
 export type { LabelMatcher, MatchType } from './matchers.js';
 export {
   STALE_NAN,

@@ -165,4 +165,21 @@ describe('label matchers', () => {
       assert.ok(!m.matches('b'));
     }
   });
+  test('case-insensitive groups and mid-expression (?i) fold only their scope, as RE2 does', () => {
+    const cases: [string, string, boolean][] = [
+      ['(?i:PRO).*', 'production', true],
+      ['.*?(?i:PRO).*', 'PrOduction', true],
+      ['((?i)PRO).*', 'proD', true],
+      ['((?i)PRO)d', 'proD', false],
+      ['(?i:[a-c]x)', 'BX', true],
+      ['(?i:[a-c]x)', 'DX', false],
+      ['a(?i)b', 'aB', true],
+      ['A(?i)b', 'aB', false],
+      ['(?i:a)(?-i:b)', 'Ab', true],
+      ['(?i:a)(?-i:b)', 'AB', false],
+    ];
+    for (const [re, value, want] of cases) {
+      assert.equal(newLabelMatcher('=~', 'l', re).matches(value), want, `${re} on ${value}`);
+    }
+  });
 });

@@ -68,6 +68,23 @@ export function newLabelMatcher(type: MatchType, name: string, value: string): L
   return { type, name, value, matches: (v) => !re.test(v) };
 }
 
+/**
+ * Compiles an RE2-style regular expression fully anchored (`^(?:re)$`), with
+ * the same translation and flags as {@link newLabelMatcher}, for callers that
+ * need the capture groups (PromQL's `label_replace`). Numbered and named
+ * groups keep RE2's numbering; `(?P<name>` becomes a JavaScript named group.
+ * The returned RegExp has no `g` or `y` flag, so `exec` is stateless and it
+ * may be shared between concurrent queries.
+ *
+ * @throws SyntaxError when the expression does not compile.
+ */
+export function compileAnchoredRegex(re2: string): RegExp {
+  const { source, flags } = translateRe2(re2);
+  // Compiling the expression alone first keeps `a)|(b` from escaping the anchoring group.
+  new RegExp(source, flags);
+  return new RegExp(`^(?:${source})$`, flags);
+}
+
 const ASCII_PUNCTUATION = /^[!-/:-@[-`{-~]$/;
 const REPETITION = /^\{\d+(,\d*)?\}/;
 
@@ -91,6 +108,11 @@ function translateRe2(re2: string): { source: string; flags: string } {
     }
     rest = rest.slice(inline[0].length);
   }
+  // Case-insensitive scopes opened later (`(?i:…)`, or `(?i)` inside a group)
+  // have no JavaScript equivalent on Node 20: their letters are expanded into
+  // `[aA]`-style classes instead.
+  let foldCase = false;
+  const groupFold: boolean[] = [];
   let out = '';
   let inClass = false;
   let classStart = -1;
@@ -117,7 +139,16 @@ function translateRe2(re2: string): { source: string; flags: string } {
           throw new SyntaxError('POSIX classes like [[:alpha:]] are not supported');
         }
         out += hexEscape(ch);
-      } else out += ch;
+      } else if (
+        foldCase &&
+        rest[i + 1] === '-' &&
+        rest[i + 2] !== undefined &&
+        rest[i + 2] !== ']'
+      ) {
+        const to = rest[i + 2]!;
+        out += `${ch}-${to}${foldRange(ch, to)}`;
+        i += 2;
+      } else out += foldCase ? foldClassChar(ch) : ch;
       continue;
     }
     if (ch === '[') {
@@ -143,14 +174,68 @@ function translateRe2(re2: string): { source: string; flags: string } {
       out += hexEscape(ch);
       continue;
     }
-    if (ch === '(' && rest.startsWith('(?P<', i)) {
-      out += '(?<';
-      i += 3;
+    if (ch === '(') {
+      if (rest.startsWith('(?P<', i)) {
+        groupFold.push(foldCase);
+        out += '(?<';
+        i += 3;
+        continue;
+      }
+      const flagGroup = /^\(\?(-?[a-zA-Z]+(?:-[a-zA-Z]+)?)(:|\))/.exec(rest.slice(i));
+      if (flagGroup !== null) {
+        const [whole, spec, end] = flagGroup as unknown as [string, string, string];
+        let fold: boolean = foldCase;
+        let on = true;
+        for (const f of spec) {
+          if (f === '-') on = false;
+          else if (f === 'i') fold = on;
+          else if (f !== 's') throw new SyntaxError(`inline flag (?${f}) is not supported`);
+        }
+        if (end === ':') {
+          groupFold.push(foldCase);
+          out += '(?:';
+        }
+        foldCase = fold && !flags.includes('i');
+        i += whole.length - 1;
+        continue;
+      }
+      groupFold.push(foldCase);
+      out += ch;
       continue;
     }
-    out += ch;
+    if (ch === ')') {
+      foldCase = groupFold.pop() ?? false;
+      out += ch;
+      continue;
+    }
+    out += foldCase ? foldChar(ch) : ch;
   }
   return { source: out, flags };
+}
+
+/** A letter as a class of both cases (`a` → `[aA]`); other characters unchanged. */
+function foldChar(ch: string): string {
+  const lower = ch.toLowerCase();
+  const upper = ch.toUpperCase();
+  if (lower === upper || lower.length !== 1 || upper.length !== 1) return ch;
+  return `[${lower}${upper}]`;
+}
+
+/** Inside a class: the character and its other case. */
+function foldClassChar(ch: string): string {
+  const lower = ch.toLowerCase();
+  const upper = ch.toUpperCase();
+  if (lower === upper || lower.length !== 1 || upper.length !== 1) return ch;
+  return lower + upper;
+}
+
+/** The other-case counterpart of an ASCII letter range inside a class (`a-z` → `A-Z`). */
+function foldRange(from: string, to: string): string {
+  const isLower = (c: string): boolean => c >= 'a' && c <= 'z';
+  const isUpper = (c: string): boolean => c >= 'A' && c <= 'Z';
+  if (isLower(from) && isLower(to)) return `${from.toUpperCase()}-${to.toUpperCase()}`;
+  if (isUpper(from) && isUpper(to)) return `${from.toLowerCase()}-${to.toLowerCase()}`;
+  return '';
 }
 
 /**

@@ -1,4 +1,7 @@
 export { valueTypeOf } from './parser/ast.js';
+export { parseExpr, formatParseError } from './parser/parser.js';
+export type { ParseOptions } from './parser/parser.js';
+export { FUNCTION_SIGNATURES } from './parser/function-table.js';
 export type {
   ValueType,
   PositionRange,

@@ -1,5 +1,19 @@
-import type { Queryable } from '@vigil/storage';
+import { ErrorCodes, VigilError } from '@vigil/model';
+import { compareLabels, type Queryable } from '@vigil/storage';
+import { Annotations, formatAnnotation } from '../annotations.js';
+import { valueTypeOf, type Expr } from '../parser/ast.js';
+import { parseExpr } from '../parser/parser.js';
 import type { QueryApi, QueryOptions, QueryResult } from '../query-api.js';
+import type { InstantSample, QueryValue, RangeSeries } from '../value.js';
+import {
+  DUPLICATE_LABELSET,
+  Evaluator,
+  executionError,
+  mergeByLabels,
+  type QueryState,
+} from './evaluator.js';
+import { dropNameLabels, labelSetKey } from './labels.js';
+import type { EvalValue, StepGrid } from './types.js';
 
 /** Engine settings; every field has the Prometheus default. */
 export interface EngineOptions {
@@ -20,7 +34,7 @@ export interface EngineOptions {
   readonly defaultSubqueryStepMs?: number;
   /**
    * Allows the experimental syntax and functions Prometheus puts behind
-   * feature flags (`limitk`, `info`, `anchored`, `fill()`, ...). Default false.
+   * feature flags (`limitk`, `anchored`, `fill()`, ...). Default false.
    */
   readonly experimental?: boolean;
 }
@@ -35,36 +49,245 @@ export const ENGINE_DEFAULTS = Object.freeze({
   experimental: false,
 });
 
+/** Most points a range query may return per series, as Prometheus's API allows. */
+export const MAX_POINTS_PER_SERIES = 11_000;
+
 /**
  * The PromQL engine: evaluates instant and range queries over a
- * `storage.Queryable` with Prometheus 3 semantics. One engine serves any
- * number of concurrent callers.
+ * `storage.Queryable` with Prometheus 3 semantics (lookback, staleness,
+ * left-open windows, `offset`, `@`, subqueries, delayed name removal).
+ *
+ * One engine serves any number of callers. Evaluation itself is
+ * synchronous over the storage's synchronous querier; at most
+ * `maxConcurrentQueries` queries are admitted at once and the rest wait in
+ * order, failing with `PROMQL_TIMEOUT` if the wait exceeds the timeout.
  */
 export class Engine implements QueryApi {
   readonly options: Required<EngineOptions>;
+  #running = 0;
+  readonly #waiting: (() => void)[] = [];
 
   constructor(options: EngineOptions) {
     this.options = { ...ENGINE_DEFAULTS, ...options };
   }
 
   /** {@inheritDoc QueryApi.instantQuery} */
-  instantQuery(query: string, timeMs: number, options?: QueryOptions): Promise<QueryResult> {
-    return this.rangeQuery(query, timeMs, timeMs, 0, options);
+  async instantQuery(
+    query: string | Expr,
+    timeMs: number,
+    options?: QueryOptions,
+  ): Promise<QueryResult> {
+    checkTime('time', timeMs);
+    return this.#run(query, { startMs: timeMs, endMs: timeMs, stepMs: 0, count: 1 }, true, options);
   }
 
   /** {@inheritDoc QueryApi.rangeQuery} */
-  rangeQuery(
-    query: string,
+  async rangeQuery(
+    query: string | Expr,
     startMs: number,
     endMs: number,
     stepMs: number,
     options?: QueryOptions,
   ): Promise<QueryResult> {
-    void query;
-    void startMs;
-    void endMs;
-    void stepMs;
-    void options;
-    return Promise.reject(new Error('not implemented yet'));
+    checkTime('start', startMs);
+    checkTime('end', endMs);
+    if (endMs < startMs) {
+      throw new VigilError(
+        ErrorCodes.QUERY_BAD_REQUEST,
+        'end timestamp must not be before start time',
+      );
+    }
+    if (!(stepMs > 0) || !Number.isFinite(stepMs)) {
+      throw new VigilError(
+        ErrorCodes.QUERY_BAD_REQUEST,
+        'zero or negative query resolution step widths are not accepted. Try a positive integer',
+      );
+    }
+    const count = Math.floor((endMs - startMs) / stepMs) + 1;
+    if (count > MAX_POINTS_PER_SERIES) {
+      throw new VigilError(
+        ErrorCodes.PROMQL_TOO_MANY_POINTS,
+        'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)',
+      );
+    }
+    return this.#run(query, { startMs, endMs, stepMs, count }, false, options);
   }
+
+  async #run(
+    query: string | Expr,
+    grid: StepGrid,
+    instant: boolean,
+    options: QueryOptions | undefined,
+  ): Promise<QueryResult> {
+    const text = typeof query === 'string' ? query : '';
+    const expr =
+      typeof query === 'string'
+        ? parseExpr(query, { experimental: this.options.experimental })
+        : query;
+    const type = valueTypeOf(expr);
+    if (!instant && (type === 'matrix' || type === 'string')) {
+      throw new VigilError(
+        ErrorCodes.PROMQL_PARSE,
+        `invalid expression type "${type === 'matrix' ? 'range vector' : 'string'}" for range query, must be Scalar or instant Vector`,
+      );
+    }
+    const timeoutMs = this.options.timeoutMs;
+    const deadlineMs = Date.now() + timeoutMs;
+    await this.#admit(deadlineMs, options?.signal);
+    try {
+      const annotations = new Annotations();
+      const state: QueryState = {
+        queryable: this.options.queryable,
+        lookbackDeltaMs: options?.lookbackDeltaMs ?? this.options.lookbackDeltaMs,
+        queryStartMs: grid.startMs,
+        queryEndMs: grid.endMs,
+        queryStepMs: grid.stepMs,
+        defaultSubqueryStepMs: this.options.defaultSubqueryStepMs,
+        annotations,
+        maxSamples: this.options.maxSamples,
+        currentSamples: 0,
+        peakSamples: 0,
+        deadlineMs,
+        timeoutMs,
+        signal: options?.signal,
+      };
+      const evaluator = new Evaluator(state, grid);
+      const value = evaluator.eval(expr);
+      const result = instant ? toInstantValue(value, grid) : toRangeValue(value, grid);
+      const warnings: string[] = [];
+      const infos: string[] = [];
+      for (const a of annotations.list()) {
+        (a.kind === 'warning' ? warnings : infos).push(formatAnnotation(a, text));
+      }
+      return { value: result, warnings, infos };
+    } finally {
+      this.#release();
+    }
+  }
+
+  async #admit(deadlineMs: number, signal: AbortSignal | undefined): Promise<void> {
+    if (this.#running < this.options.maxConcurrentQueries) {
+      this.#running++;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const onTurn = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.#running++;
+        resolve();
+      };
+      const leave = (err: VigilError): void => {
+        const idx = this.#waiting.indexOf(onTurn);
+        if (idx >= 0) this.#waiting.splice(idx, 1);
+        signal?.removeEventListener('abort', onAbort);
+        reject(err);
+      };
+      const onAbort = (): void =>
+        leave(new VigilError(ErrorCodes.PROMQL_CANCELED, 'query was canceled in the query queue'));
+      const timer = setTimeout(
+        () =>
+          leave(
+            new VigilError(
+              ErrorCodes.PROMQL_TIMEOUT,
+              `query timed out in the query queue: more than ${this.options.maxConcurrentQueries} queries were running`,
+            ),
+          ),
+        Math.max(0, deadlineMs - Date.now()),
+      );
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiting.push(onTurn);
+    });
+  }
+
+  #release(): void {
+    this.#running--;
+    const next = this.#waiting.shift();
+    if (next) next();
+  }
+}
+
+function checkTime(name: string, ms: number): void {
+  if (!Number.isFinite(ms)) {
+    throw new VigilError(
+      ErrorCodes.QUERY_BAD_REQUEST,
+      `invalid parameter "${name}": cannot parse ${String(ms)} to a valid timestamp`,
+    );
+  }
+}
+
+function finalLabels(labels: readonly string[], dropName: boolean): readonly string[] {
+  return dropName ? dropNameLabels(labels) : labels;
+}
+
+function toInstantValue(value: EvalValue, grid: StepGrid): QueryValue {
+  const t = grid.startMs;
+  switch (value.kind) {
+    case 'scalar':
+      return { type: 'scalar', timestampMs: t, value: value.values[0]! };
+    case 'string':
+      return { type: 'string', timestampMs: t, value: value.value };
+    case 'vector': {
+      const samples: InstantSample[] = [];
+      const keys = new Set<string>();
+      for (const s of value.series) {
+        if (!s.present[0]) continue;
+        const labels = finalLabels(s.labels, s.dropName);
+        const key = labelSetKey(labels);
+        if (keys.has(key)) throw executionError(DUPLICATE_LABELSET);
+        keys.add(key);
+        samples.push({ labels, timestampMs: t, value: s.values[0]! });
+      }
+      return { type: 'vector', samples };
+    }
+    case 'matrix': {
+      const series: RangeSeries[] = value.series.map((s) => ({
+        labels: finalLabels(s.labels, s.dropName),
+        timestampsMs: s.timestampsMs,
+        values: s.values,
+      }));
+      return { type: 'matrix', series };
+    }
+  }
+}
+
+function toRangeValue(value: EvalValue, grid: StepGrid): QueryValue {
+  const times = (present: Uint8Array): Float64Array => {
+    let n = 0;
+    for (let i = 0; i < present.length; i++) n += present[i]!;
+    const ts = new Float64Array(n);
+    let j = 0;
+    for (let i = 0; i < present.length; i++)
+      if (present[i]) ts[j++] = grid.startMs + i * grid.stepMs;
+    return ts;
+  };
+  if (value.kind === 'scalar') {
+    const present = new Uint8Array(grid.count).fill(1);
+    return {
+      type: 'matrix',
+      series: [{ labels: [], timestampsMs: times(present), values: value.values }],
+    };
+  }
+  if (value.kind !== 'vector') {
+    throw executionError(
+      `invalid expression type "${value.kind}" for range query, must be Scalar or instant Vector`,
+    );
+  }
+  const named = value.series.map((s) => ({
+    ...s,
+    labels: finalLabels(s.labels, s.dropName),
+    dropName: false,
+  }));
+  const merged = mergeByLabels(named, grid.count);
+  const series: RangeSeries[] = [];
+  for (const s of merged) {
+    const ts = times(s.present);
+    if (ts.length === 0) continue;
+    const values = new Float64Array(ts.length);
+    let j = 0;
+    for (let i = 0; i < grid.count; i++) if (s.present[i]) values[j++] = s.values[i]!;
+    series.push({ labels: s.labels, timestampsMs: ts, values });
+  }
+  series.sort((a, b) => compareLabels(a.labels, b.labels));
+  return { type: 'matrix', series };
 }

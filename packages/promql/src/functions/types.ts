@@ -71,6 +71,12 @@ export interface ElementwiseFunction {
   readonly kind: 'elementwise';
   readonly dropsName: boolean;
   compute(value: number, scalarArgs: readonly number[], ctx: FunctionContext): number;
+  /**
+   * When present and true for this step's scalar arguments, the function
+   * outputs nothing at this step (upstream `clamp` with min > max returns an
+   * empty vector); the evaluator then skips `compute` for every sample.
+   */
+  dropsAll?(scalarArgs: readonly number[]): boolean;
 }
 
 /**
@@ -81,6 +87,13 @@ export interface ElementwiseFunction {
  */
 export interface LabelFunction {
   readonly kind: 'labels';
+  /**
+   * Checks the string arguments once per call, before the vector argument
+   * is evaluated (upstream fails on a bad regex or label name even when the
+   * vector is empty). Throws a `PROMQL_EXECUTION` `VigilError`. `compute`
+   * checks them too, so calling `validate` is optional.
+   */
+  validate?(stringArgs: readonly string[]): void;
   compute(labels: SeriesLabels, stringArgs: readonly string[], ctx: FunctionContext): SeriesLabels;
 }
 

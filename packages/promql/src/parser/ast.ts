@@ -64,6 +64,12 @@ export interface VectorSelector {
   /** `offset`, positive into the past; negative offsets look into the future. */
   readonly offset: DurationValue | undefined;
   readonly at: AtModifier | undefined;
+  /**
+   * Experimental `anchored` / `smoothed` on an instant selector
+   * (`metric smoothed`). Inside a {@link MatrixSelector} it is always
+   * undefined: the range selector's own `modifier` holds it.
+   */
+  readonly modifier: 'anchored' | 'smoothed' | undefined;
   readonly pos: PositionRange;
 }
 

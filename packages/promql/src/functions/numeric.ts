@@ -1,0 +1,110 @@
+/**
+ * Numeric helpers shared by the function implementations: Kahan–Neumaier
+ * summation and Go-compatible number parsing and formatting (annotation and
+ * error texts must read exactly as Prometheus prints them). Pure functions;
+ * safe to call from concurrent queries.
+ */
+
+/**
+ * One step of Kahan–Neumaier compensated summation, as Prometheus's
+ * `kahansum.Inc`: adds `inc` to `sum`, carrying the rounding error in `c`.
+ * The caller adds `c` to the sum at the end. An infinite sum resets the
+ * compensation to 0 (so `Inf + c` stays `Inf` instead of becoming NaN).
+ * Returns `[newSum, newC]`.
+ */
+export function kahanInc(inc: number, sum: number, c: number): [number, number] {
+  const t = sum + inc;
+  if (t === Infinity || t === -Infinity) return [t, 0];
+  if (Math.abs(sum) >= Math.abs(inc)) return [t, c + (sum - t + inc)];
+  return [t, c + (inc - t + sum)];
+}
+
+const DECIMAL_FLOAT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const HEX_FLOAT = /^([+-]?)0[xX]([0-9a-fA-F]*)\.?([0-9a-fA-F]*)[pP]([+-]?\d+)$/;
+const SPECIAL_FLOAT = /^(?:([+-]?)(inf|infinity)|(nan))$/i;
+
+/**
+ * Parses a number the way Go's `strconv.ParseFloat(s, 64)` does (the `le`
+ * label of classic histogram buckets): decimal and hexadecimal (`0x1p-2`)
+ * notation, `Inf`/`+Inf`/`-Inf`/`Infinity`/`NaN` in any case. Returns
+ * `undefined` where Go returns an error: empty or malformed text, surrounding
+ * space, underscores, and finite notation that overflows to ±Inf.
+ */
+export function parseGoFloat(text: string): number | undefined {
+  if (DECIMAL_FLOAT.test(text)) {
+    const v = Number(text);
+    return Number.isFinite(v) ? v : undefined;
+  }
+  const special = SPECIAL_FLOAT.exec(text);
+  if (special !== null) {
+    if (special[3] !== undefined) return NaN;
+    return special[1] === '-' ? -Infinity : Infinity;
+  }
+  const hex = HEX_FLOAT.exec(text);
+  if (hex !== null) {
+    const intPart = hex[2]!;
+    const fracPart = hex[3]!;
+    if (intPart === '' && fracPart === '') return undefined;
+    let mantissa = 0;
+    for (const d of intPart + fracPart) mantissa = mantissa * 16 + parseInt(d, 16);
+    const exp = Number(hex[4]) - 4 * fracPart.length;
+    const v = mantissa * Math.pow(2, exp);
+    if (!Number.isFinite(v)) return undefined;
+    return hex[1] === '-' ? -v : v;
+  }
+  return undefined;
+}
+
+/**
+ * Formats like Go's `fmt.Sprintf("%g", v)`: the shortest representation
+ * that round-trips, in exponent form (`1e+06`, `1.5e-05`) when the decimal
+ * exponent is below -4 or at least 6; `NaN`, `+Inf`, `-Inf`.
+ */
+export function formatGoG(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  if (v === 0) return Object.is(v, -0) ? '-0' : '0';
+  const [mant, expText] = v.toExponential().split('e') as [string, string];
+  const exp = Number(expText);
+  // -4 <= exp < 6: plain decimal notation, which JavaScript also uses there.
+  if (exp >= -4 && exp < 6) return String(v);
+  const abs = Math.abs(exp);
+  return `${mant}e${exp < 0 ? '-' : '+'}${abs < 10 ? '0' : ''}${abs}`;
+}
+
+/**
+ * Formats like Go's `fmt.Sprintf("%f", v)`: six digits after the point;
+ * `NaN`, `+Inf`, `-Inf`.
+ */
+export function formatGoF(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  return v.toFixed(6);
+}
+
+/**
+ * Formats like Go's `strconv.FormatFloat(v, 'f', -1, 64)`: the shortest
+ * decimal that round-trips, never in exponent form (`count_values` label
+ * values); `NaN`, `+Inf`, `-Inf`.
+ */
+export function formatGoShortest(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  const text = String(v);
+  const e = text.indexOf('e');
+  if (e < 0) return text;
+  const negative = text.startsWith('-');
+  const mantissa = text.slice(negative ? 1 : 0, e);
+  const exponent = Number(text.slice(e + 1));
+  const point = mantissa.indexOf('.');
+  const digits = mantissa.replace('.', '');
+  const intLength = (point < 0 ? digits.length : point) + exponent;
+  let out: string;
+  if (intLength <= 0) out = '0.' + '0'.repeat(-intLength) + digits;
+  else if (intLength >= digits.length) out = digits + '0'.repeat(intLength - digits.length);
+  else out = digits.slice(0, intLength) + '.' + digits.slice(intLength);
+  return negative ? '-' + out : out;
+}

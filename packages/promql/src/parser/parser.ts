@@ -1,0 +1,1245 @@
+import type { SyntaxNode } from '@lezer/common';
+import { parser as lezerParser } from '@prometheus-io/lezer-promql';
+import {
+  ErrorCodes,
+  VigilError,
+  isVigilError,
+  newLabelMatcher,
+  type LabelMatcher,
+  type MatchType,
+} from '@vigil/model';
+import {
+  valueTypeOf,
+  type AggregateExpr,
+  type AggregateOp,
+  type AtModifier,
+  type BinaryExpr,
+  type BinaryOp,
+  type Call,
+  type DurationValue,
+  type Expr,
+  type FillModifier,
+  type FunctionSignature,
+  type MatchCardinality,
+  type MatrixSelector,
+  type NumberLiteral,
+  type PositionRange,
+  type SubqueryExpr,
+  type ValueType,
+  type VectorMatching,
+  type VectorSelector,
+} from './ast.js';
+import { FUNCTION_SIGNATURES } from './function-table.js';
+import { lezerInput } from './lezer-input.js';
+import { goQuote, unquoteString } from './strings.js';
+import { documentedType, formatGoFloat, lineColumnOf } from './util.js';
+
+/** Options of {@link parseExpr}. */
+export interface ParseOptions {
+  /**
+   * Accept what Prometheus gates behind feature flags: experimental
+   * functions and aggregations (`promql-experimental-functions`), the
+   * `anchored`/`smoothed` range modifiers (`promql-extended-range-selectors`)
+   * and binary-operator fill modifiers. Default false.
+   */
+  readonly experimental?: boolean;
+}
+
+const BINARY_OPS: Readonly<Record<string, BinaryOp>> = {
+  Pow: '^',
+  Mul: '*',
+  Div: '/',
+  Mod: '%',
+  Atan2: 'atan2',
+  Add: '+',
+  Sub: '-',
+  Eql: '==',
+  Gte: '>=',
+  Gtr: '>',
+  TrimUpper: '</',
+  TrimLower: '>/',
+  Lte: '<=',
+  Lss: '<',
+  Neq: '!=',
+  And: 'and',
+  Unless: 'unless',
+  Or: 'or',
+};
+
+const COMPARISON_OPS: ReadonlySet<BinaryOp> = new Set(['==', '!=', '>', '<', '>=', '<=']);
+const SET_OPS: ReadonlySet<BinaryOp> = new Set(['and', 'or', 'unless']);
+const PARAM_AGGREGATIONS: ReadonlySet<AggregateOp> = new Set([
+  'topk',
+  'bottomk',
+  'quantile',
+  'count_values',
+  'limitk',
+  'limit_ratio',
+]);
+const EXPERIMENTAL_AGGREGATIONS: ReadonlySet<AggregateOp> = new Set(['limitk', 'limit_ratio']);
+const MATCH_OPS: Readonly<Record<string, MatchType>> = {
+  EqlSingle: '=',
+  Neq: '!=',
+  EqlRegex: '=~',
+  NeqRegex: '!~',
+};
+
+/**
+ * Throws the parse error Prometheus would report. `message` is the bare
+ * upstream message (the HTTP API and tests compare it);
+ * {@link formatParseError} renders the `1:5: parse error: …` form.
+ */
+function fail(query: string, message: string, pos: PositionRange): never {
+  const { line, column } = lineColumnOf(query, pos.start);
+  throw new VigilError(ErrorCodes.PROMQL_PARSE, message, {
+    details: { position: { start: pos.start, end: pos.end }, line, column },
+  });
+}
+
+/** Children of a lezer node, without comments. */
+function children(node: SyntaxNode): SyntaxNode[] {
+  const out: SyntaxNode[] = [];
+  for (let c = node.firstChild; c !== null; c = c.nextSibling) {
+    if (c.name !== 'LineComment') out.push(c);
+  }
+  return out;
+}
+
+function isExprNode(node: SyntaxNode): boolean {
+  return node.type.is('Expr');
+}
+
+
+/**
+ * Parses a PromQL expression into the typed AST, with Prometheus's syntax
+ * and type checks and error messages. Pure and re-entrant: any number of
+ * calls may run concurrently; the returned tree is never mutated afterwards.
+ *
+ * @throws VigilError `PROMQL_PARSE` with Prometheus's bare message and
+ *   `details: { position: {start, end}, line, column }`.
+ */
+export function parseExpr(query: string, options?: ParseOptions): Expr {
+  const p = new Parser(query, options?.experimental ?? false);
+  return p.parse();
+}
+
+class Parser {
+  readonly #q: string;
+  readonly #experimental: boolean;
+  /** Selectors exempt from the empty-matcher check (info()'s second argument). */
+  readonly #bypassEmptyCheck = new WeakSet<VectorSelector>();
+
+  constructor(query: string, experimental: boolean) {
+    this.#q = query;
+    this.#experimental = experimental;
+  }
+
+  parse(): Expr {
+    const tree = lezerParser.parse(lezerInput(this.#q));
+    const top = tree.topNode;
+    this.#checkSyntax(top);
+    const first = children(top)[0];
+    if (first === undefined) fail(this.#q, 'no expression found in input', { start: 0, end: 0 });
+    const expr = this.#expr(first);
+    this.#check(expr);
+    return finalizeMatching(expr);
+  }
+
+  // ---------------------------------------------------------------- syntax
+
+  #text(node: SyntaxNode): string {
+    return this.#q.slice(node.from, node.to);
+  }
+
+  #pos(node: SyntaxNode): PositionRange {
+    return { start: node.from, end: node.to };
+  }
+
+  #fail(message: string, pos: PositionRange): never {
+    fail(this.#q, message, pos);
+  }
+
+  /** Finds lezer's error nodes and unterminated strings; reports the first. */
+  #checkSyntax(top: SyntaxNode): void {
+    let firstError: SyntaxNode | undefined;
+    let badString: SyntaxNode | undefined;
+    const cursor = top.cursor();
+    do {
+      const node = cursor.node;
+      if (node.type.isError) {
+        if (firstError === undefined || node.from < firstError.from) firstError = node;
+      } else if (node.name === 'StringLiteral' && badString === undefined) {
+        const t = this.#text(node);
+        const quote = t[0];
+        const closed =
+          t.length >= 2 &&
+          t.endsWith(quote ?? '') &&
+          (quote === '`' || !isEscapedAt(t, t.length - 1));
+        if (!closed) badString = node;
+      }
+    } while (cursor.next());
+    if (
+      badString !== undefined &&
+      (firstError === undefined || badString.from <= firstError.from)
+    ) {
+      this.#fail('unterminated quoted string', { start: badString.from, end: this.#q.length });
+    }
+    if (firstError === undefined) {
+      if (children(top).length === 0) {
+        this.#fail('no expression found in input', { start: 0, end: 0 });
+      }
+      return;
+    }
+    const unknownCall = this.#findUnknownCall(top, firstError.from);
+    if (unknownCall !== undefined) {
+      this.#fail(`unknown function with name ${goQuote(unknownCall.name)}`, unknownCall.pos);
+    }
+    if (this.#q.trim() === '') this.#fail('no expression found in input', { start: 0, end: 0 });
+    const at = skipSpace(this.#q, firstError.from);
+    const token = describeToken(this.#q, at);
+    this.#fail(`unexpected ${token.desc}`, { start: at, end: token.end });
+  }
+
+  /**
+   * lezer only knows the function names in its grammar; `foo(…)` for any
+   * other name is a syntax error there. Prometheus reports it as an unknown
+   * function: find an identifier directly followed by `(` before the error.
+   */
+  #findUnknownCall(
+    top: SyntaxNode,
+    errorAt: number,
+  ): { name: string; pos: PositionRange } | undefined {
+    const cursor = top.cursor();
+    do {
+      if (cursor.name === 'Identifier' && cursor.from <= errorAt) {
+        const after = skipSpace(this.#q, cursor.to);
+        if (this.#q[after] === '(' && after <= errorAt) {
+          const name = this.#q.slice(cursor.from, cursor.to);
+          return { name, pos: { start: cursor.from, end: cursor.to } };
+        }
+      }
+    } while (cursor.next());
+    return undefined;
+  }
+
+  // ---------------------------------------------------------- conversion
+
+  #expr(node: SyntaxNode): Expr {
+    switch (node.name) {
+      case 'NumberDurationLiteral':
+        return this.#numberLiteral(node);
+      case 'StringLiteral':
+        return { type: 'StringLiteral', value: this.#unquote(node), pos: this.#pos(node) };
+      case 'VectorSelector':
+        return this.#vectorSelector(node);
+      case 'MatrixSelector':
+        return this.#matrixSelector(node);
+      case 'SubqueryExpr':
+        return this.#subquery(node);
+      case 'OffsetExpr':
+        return this.#offsetExpr(node);
+      case 'StepInvariantExpr':
+        return this.#atExpr(node);
+      case 'AnchoredExpr':
+        return this.#extendedRange(node, 'anchored');
+      case 'SmoothedExpr':
+        return this.#extendedRange(node, 'smoothed');
+      case 'ParenExpr': {
+        const inner = this.#onlyExpr(node);
+        return { type: 'ParenExpr', expr: this.#expr(inner), pos: this.#pos(node) };
+      }
+      case 'UnaryExpr':
+        return this.#unary(node);
+      case 'BinaryExpr':
+        return this.#binary(node);
+      case 'AggregateExpr':
+        return this.#aggregate(node);
+      case 'FunctionCall':
+        return this.#call(node);
+      default:
+        return this.#fail(`unexpected ${node.name}`, this.#pos(node));
+    }
+  }
+
+  /**
+   * lezer's grammar gives postfix modifiers (`[…]`, `offset`, `@`,
+   * `anchored`) no precedence, so `-a @ 1` or `a + b offset 1m` may come
+   * out applied to the whole unary or binary expression. In Prometheus they
+   * bind to the nearest operand: apply `modify` to the rightmost operand.
+   */
+  #pushDown(e: Expr, end: number, modify: (target: Expr) => Expr): Expr {
+    if (e.type === 'BinaryExpr') {
+      return { ...e, rhs: this.#pushDown(e.rhs, end, modify), pos: { start: e.pos.start, end } };
+    }
+    if (e.type === 'UnaryExpr') {
+      return { ...e, expr: this.#pushDown(e.expr, end, modify), pos: { start: e.pos.start, end } };
+    }
+    return modify(e);
+  }
+
+  #onlyExpr(node: SyntaxNode): SyntaxNode {
+    const e = children(node).find(isExprNode);
+    if (e === undefined) return this.#fail('unexpected end of input', this.#pos(node));
+    return e;
+  }
+
+  #numberLiteral(node: SyntaxNode): NumberLiteral {
+    const text = this.#text(node);
+    let sign = 1;
+    let body = text;
+    if (body.startsWith('-') || body.startsWith('+')) {
+      if (body.startsWith('-')) sign = -1;
+      // Space or a comment may sit between the sign and the number.
+      body = this.#q.slice(skipSpace(this.#q, node.from + 1), node.to);
+    }
+    const value = sign * this.#parseNumber(body, this.#pos(node));
+    return { type: 'NumberLiteral', value, pos: this.#pos(node) };
+  }
+
+  #parseNumber(text: string, pos: PositionRange): number {
+    const v = parseNumberToken(text);
+    if (v === undefined) this.#fail(`error parsing number: ${text}`, pos);
+    return v;
+  }
+
+  #unquote(node: SyntaxNode): string {
+    try {
+      return unquoteString(this.#text(node));
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      return this.#fail(message, this.#pos(node));
+    }
+  }
+
+  #vectorSelector(node: SyntaxNode): VectorSelector {
+    let name: string | undefined;
+    const matchers: LabelMatcher[] = [];
+    for (const c of children(node)) {
+      if (c.name === 'Identifier') name = this.#text(c);
+      else if (c.name === 'LabelMatchers') {
+        for (const m of children(c)) matchers.push(this.#labelMatcher(m));
+      }
+    }
+    if (name !== undefined) matchers.push(newLabelMatcher('=', '__name__', name));
+    return {
+      type: 'VectorSelector',
+      name,
+      matchers,
+      offset: undefined,
+      at: undefined,
+      modifier: undefined,
+      pos: this.#pos(node),
+    };
+  }
+
+  #labelMatcher(node: SyntaxNode): LabelMatcher {
+    const kids = children(node);
+    if (node.name === 'QuotedLabelName') {
+      const s = kids[0];
+      const value = s === undefined ? '' : this.#unquote(s);
+      return newLabelMatcher('=', '__name__', value);
+    }
+    const [nameNode, opNode, valueNode] = kids;
+    if (nameNode === undefined || opNode === undefined || valueNode === undefined) {
+      return this.#fail('unexpected end of input in label matching', this.#pos(node));
+    }
+    let label: string;
+    if (nameNode.name === 'QuotedLabelName') {
+      const s = children(nameNode)[0];
+      label = s === undefined ? '' : this.#unquote(s);
+    } else {
+      label = this.#text(nameNode);
+    }
+    const opName = opNode.firstChild?.name ?? '';
+    const type = MATCH_OPS[opName];
+    if (type === undefined) return this.#fail('unexpected match operator', this.#pos(opNode));
+    const value = this.#unquote(valueNode);
+    try {
+      return newLabelMatcher(type, label, value);
+    } catch (err) {
+      const message = isVigilError(err) ? err.message : String(err);
+      return this.#fail(message, { start: nameNode.from, end: valueNode.to });
+    }
+  }
+
+  #matrixSelector(node: SyntaxNode): Expr {
+    const kids = children(node);
+    const innerNode = kids.find(isExprNode);
+    const durNode = kids.find((k) => k.name === 'DurationExpr');
+    if (innerNode === undefined || durNode === undefined) {
+      return this.#fail('unexpected end of input', this.#pos(node));
+    }
+    return this.#pushDown(this.#expr(innerNode), node.to, (inner) =>
+      this.#makeMatrix(inner, node, innerNode, durNode),
+    );
+  }
+
+  #makeMatrix(
+    inner: Expr,
+    node: SyntaxNode,
+    innerNode: SyntaxNode,
+    durNode: SyntaxNode,
+  ): MatrixSelector {
+    const bracket = { start: innerNode.to, end: node.to };
+    if (inner.type !== 'VectorSelector') {
+      return this.#fail('ranges only allowed for vector selectors', bracket);
+    }
+    if (inner.offset !== undefined) this.#fail('no offset modifiers allowed before range', bracket);
+    if (inner.at !== undefined) this.#fail('no @ modifiers allowed before range', bracket);
+    const range = this.#positiveDuration(durNode);
+    const modifier = inner.modifier;
+    const vector: VectorSelector =
+      modifier === undefined ? inner : { ...inner, modifier: undefined };
+    return {
+      type: 'MatrixSelector',
+      vector,
+      range,
+      modifier,
+      pos: { start: inner.pos.start, end: node.to },
+    };
+  }
+
+  #subquery(node: SyntaxNode): Expr {
+    const kids = children(node);
+    const innerNode = kids.find(isExprNode);
+    const durs = kids.filter((k) => k.name === 'DurationExpr');
+    const rangeNode = durs[0];
+    if (innerNode === undefined || rangeNode === undefined) {
+      return this.#fail('unexpected end of input', this.#pos(node));
+    }
+    const range = this.#positiveDuration(rangeNode);
+    const stepNode = durs[1];
+    const step = stepNode === undefined ? undefined : this.#positiveDuration(stepNode);
+    return this.#pushDown(this.#expr(innerNode), node.to, (expr) => ({
+      type: 'SubqueryExpr',
+      expr,
+      range,
+      step,
+      offset: undefined,
+      at: undefined,
+      pos: { start: expr.pos.start, end: node.to },
+    }));
+  }
+
+  /** The modifier target: selector, range selector or subquery, else Prometheus's error. */
+  #modifierTarget(e: Expr, what: 'offset' | '@'): VectorSelector | MatrixSelector | SubqueryExpr {
+    if (e.type === 'VectorSelector' || e.type === 'MatrixSelector' || e.type === 'SubqueryExpr') {
+      return e;
+    }
+    const message =
+      what === 'offset'
+        ? 'offset modifier must be preceded by an instant vector selector or range vector selector or a subquery'
+        : '@ modifier must be preceded by an instant vector selector or range vector selector or a subquery';
+    return this.#fail(message, e.pos);
+  }
+
+  #offsetExpr(node: SyntaxNode): Expr {
+    const kids = children(node);
+    const innerNode = kids.find(isExprNode);
+    const durNode = kids.find((k) => k.name === 'OffsetDurationExpr');
+    if (innerNode === undefined || durNode === undefined) {
+      return this.#fail(
+        'unexpected end of input in offset, expected number, duration, step(), or range()',
+        this.#pos(node),
+      );
+    }
+    const offset = this.#duration(durNode);
+    const end = node.to;
+    return this.#pushDown(this.#expr(innerNode), end, (inner) =>
+      this.#setOffset(inner, offset, end),
+    );
+  }
+
+  #setOffset(inner: Expr, offset: DurationValue, end: number): Expr {
+    const target = this.#modifierTarget(inner, 'offset');
+    switch (target.type) {
+      case 'VectorSelector':
+        if (target.offset !== undefined)
+          this.#fail('offset may not be set multiple times', target.pos);
+        return { ...target, offset, pos: { start: target.pos.start, end } };
+      case 'MatrixSelector':
+        if (target.vector.offset !== undefined) {
+          this.#fail('offset may not be set multiple times', target.pos);
+        }
+        return {
+          ...target,
+          vector: { ...target.vector, offset },
+          pos: { start: target.pos.start, end },
+        };
+      case 'SubqueryExpr':
+        if (target.offset !== undefined)
+          this.#fail('offset may not be set multiple times', target.pos);
+        return { ...target, offset, pos: { start: target.pos.start, end } };
+    }
+  }
+
+  #atExpr(node: SyntaxNode): Expr {
+    const kids = children(node);
+    const innerNode = kids.find(isExprNode);
+    if (innerNode === undefined) return this.#fail('unexpected end of input', this.#pos(node));
+    return this.#pushDown(this.#expr(innerNode), node.to, (inner) =>
+      this.#setAt(inner, node, kids),
+    );
+  }
+
+  #setAt(inner: Expr, node: SyntaxNode, kids: SyntaxNode[]): Expr {
+    const target = this.#modifierTarget(inner, '@');
+    const pre = kids.find((k) => k.name === 'AtModifierPreprocessors');
+    let at: AtModifier;
+    if (pre !== undefined) {
+      at = pre.firstChild?.name === 'AtStart' ? { kind: 'start' } : { kind: 'end' };
+    } else {
+      const num = kids.find((k) => k.name === 'NumberDurationLiteral');
+      if (num === undefined) {
+        return this.#fail('unexpected end of input in @, expected timestamp', this.#pos(node));
+      }
+      const ts = this.#numberLiteral(num).value;
+      if (!Number.isFinite(ts) || ts >= 9.223372036854776e18 || ts <= -9.223372036854776e18) {
+        this.#fail(`timestamp out of bounds for @ modifier: ${formatGoFloat(ts, 6)}`, target.pos);
+      }
+      at = { kind: 'timestamp', ms: Math.round(ts * 1000) };
+    }
+    const existing = target.type === 'MatrixSelector' ? target.vector.at : target.at;
+    if (existing !== undefined)
+      this.#fail('@ <timestamp> may not be set multiple times', target.pos);
+    const pos = { start: target.pos.start, end: node.to };
+    if (target.type === 'MatrixSelector')
+      return { ...target, vector: { ...target.vector, at }, pos };
+    return { ...target, at, pos };
+  }
+
+  #extendedRange(node: SyntaxNode, modifier: 'anchored' | 'smoothed'): Expr {
+    const innerNode = this.#onlyExpr(node);
+    return this.#pushDown(this.#expr(innerNode), node.to, (e) =>
+      this.#setExtendedRange(e, node, modifier),
+    );
+  }
+
+  #setExtendedRange(e: Expr, node: SyntaxNode, modifier: 'anchored' | 'smoothed'): Expr {
+    if (!this.#experimental) {
+      this.#fail(`${modifier} modifier is experimental and not enabled`, e.pos);
+    }
+    const pos = { start: e.pos.start, end: node.to };
+    switch (e.type) {
+      case 'VectorSelector':
+        if (e.modifier !== undefined && e.modifier !== modifier) {
+          this.#fail('anchored and smoothed modifiers cannot be used together', e.pos);
+        }
+        return { ...e, modifier, pos };
+      case 'MatrixSelector':
+        if (e.modifier !== undefined && e.modifier !== modifier) {
+          this.#fail('anchored and smoothed modifiers cannot be used together', e.pos);
+        }
+        return { ...e, modifier, pos };
+      case 'SubqueryExpr':
+        return this.#fail(`${modifier} modifier is not supported for subqueries`, e.pos);
+      default:
+        return this.#fail(`${modifier} modifier not implemented`, e.pos);
+    }
+  }
+
+  #unary(node: SyntaxNode): Expr {
+    const kids = children(node);
+    const opNode = kids.find((k) => k.name === 'UnaryOp');
+    const op = opNode !== undefined && this.#text(opNode) === '-' ? '-' : '+';
+    const inner = this.#expr(this.#onlyExpr(node));
+    const pos = this.#pos(node);
+    if (inner.type === 'NumberLiteral') {
+      return { type: 'NumberLiteral', value: op === '-' ? -inner.value : inner.value, pos };
+    }
+    return { type: 'UnaryExpr', op, expr: inner, pos };
+  }
+
+  #binary(node: SyntaxNode): Expr {
+    const kids = children(node);
+    const exprs = kids.filter(isExprNode);
+    const lhsNode = exprs[0];
+    const rhsNode = exprs[1];
+    const opNode = kids.find((k) => BINARY_OPS[k.name] !== undefined);
+    if (lhsNode === undefined || rhsNode === undefined || opNode === undefined) {
+      return this.#fail('unexpected end of input', this.#pos(node));
+    }
+    const op = BINARY_OPS[opNode.name] ?? '+';
+    // lezer reads `-2 ^ 2` as (-2) ^ 2; Prometheus as -(2 ^ 2) (unary minus
+    // binds weaker than `^`).
+    if (op === '^' && lhsNode.name === 'NumberDurationLiteral') {
+      const t = this.#text(lhsNode);
+      if (t.startsWith('-') || t.startsWith('+')) {
+        const start = skipSpace(this.#q, lhsNode.from + 1);
+        const magnitude: NumberLiteral = {
+          type: 'NumberLiteral',
+          value: this.#parseNumber(this.#q.slice(start, lhsNode.to), this.#pos(lhsNode)),
+          pos: { start, end: lhsNode.to },
+        };
+        const inner = this.#binaryRest(kids, op, magnitude, rhsNode, { start, end: node.to });
+        return {
+          type: 'UnaryExpr',
+          op: t.startsWith('-') ? '-' : '+',
+          expr: inner,
+          pos: this.#pos(node),
+        };
+      }
+    }
+    const lhs = this.#expr(lhsNode);
+    return this.#binaryRest(kids, op, lhs, rhsNode, this.#pos(node));
+  }
+
+  #binaryRest(
+    kids: SyntaxNode[],
+    op: BinaryOp,
+    lhs: Expr,
+    rhsNode: SyntaxNode,
+    pos: PositionRange,
+  ): BinaryExpr {
+    let returnBool = false;
+    let on = false;
+    let labels: string[] = [];
+    let include: string[] = [];
+    let card: MatchCardinality = 'one-to-one';
+    let fill: FillModifier | undefined;
+    for (const k of kids) {
+      if (k.name === 'BoolModifier') returnBool = true;
+      else if (k.name === 'MatchingModifierClause') {
+        const mk = children(k);
+        const groups = mk.filter((x) => x.name === 'GroupingLabels');
+        on = mk.some((x) => x.name === 'On');
+        labels = groups[0] === undefined ? [] : this.#groupingLabels(groups[0]);
+        if (mk.some((x) => x.name === 'GroupLeft')) card = 'many-to-one';
+        if (mk.some((x) => x.name === 'GroupRight')) card = 'one-to-many';
+        include = groups[1] === undefined ? [] : this.#groupingLabels(groups[1]);
+      } else if (k.name === 'FillModifier') {
+        fill = this.#fill(k);
+      }
+    }
+    const rhs = this.#expr(rhsNode);
+    if (fill !== undefined && !this.#experimental) {
+      this.#fail('binop fill modifiers are experimental and not enabled', pos);
+    }
+    // Kept for every binary expression while checking; finalizeMatching
+    // drops it where an operand is not an instant vector.
+    const matching: VectorMatching = { card, on, labels, include };
+    return { type: 'BinaryExpr', op, lhs, rhs, returnBool, matching, fill, pos };
+  }
+
+  #fill(node: SyntaxNode): FillModifier {
+    let lhs: number | undefined;
+    let rhs: number | undefined;
+    for (const clause of children(node)) {
+      const lit = children(clause).find((x) => x.name === 'NumberDurationLiteral');
+      const v = lit === undefined ? 0 : this.#numberLiteral(lit).value;
+      if (clause.name === 'FillClause') {
+        lhs = v;
+        rhs = v;
+      } else if (clause.name === 'FillLeftClause') lhs = v;
+      else if (clause.name === 'FillRightClause') rhs = v;
+    }
+    return { lhs, rhs };
+  }
+
+  #groupingLabels(node: SyntaxNode): string[] {
+    const out: string[] = [];
+    for (const c of children(node)) {
+      if (c.name === 'LabelName') out.push(this.#text(c));
+      else if (c.name === 'QuotedLabelName') {
+        const s = children(c)[0];
+        out.push(s === undefined ? '' : this.#unquote(s));
+      }
+    }
+    return out;
+  }
+
+  #aggregate(node: SyntaxNode): AggregateExpr {
+    const kids = children(node);
+    const opNode = kids.find((k) => k.name === 'AggregateOp');
+    const bodyNode = kids.find((k) => k.name === 'FunctionCallBody');
+    const modNode = kids.find((k) => k.name === 'AggregateModifier');
+    if (opNode === undefined || bodyNode === undefined) {
+      return this.#fail('unexpected end of input in aggregation', this.#pos(node));
+    }
+    const op = this.#text(opNode).toLowerCase() as AggregateOp;
+    let grouping: string[] = [];
+    let without = false;
+    if (modNode !== undefined) {
+      const mk = children(modNode);
+      without = mk.some((x) => x.name === 'Without');
+      const g = mk.find((x) => x.name === 'GroupingLabels');
+      grouping = g === undefined ? [] : this.#groupingLabels(g);
+    }
+    const args = this.#callArgs(bodyNode);
+    const pos = this.#pos(node);
+    if (args.length === 0) this.#fail('no arguments for aggregate expression provided', pos);
+    let desired = 1;
+    let param: Expr | undefined;
+    if (PARAM_AGGREGATIONS.has(op)) {
+      if (!this.#experimental && EXPERIMENTAL_AGGREGATIONS.has(op)) {
+        this.#fail(
+          `${op}() is experimental and must be enabled with --enable-feature=promql-experimental-functions`,
+          pos,
+        );
+      }
+      desired = 2;
+      param = args[0];
+    }
+    if (args.length !== desired) {
+      this.#fail(
+        `wrong number of arguments for aggregate expression provided, expected ${desired}, got ${args.length}`,
+        pos,
+      );
+    }
+    const expr = args[desired - 1];
+    if (expr === undefined)
+      return this.#fail('no arguments for aggregate expression provided', pos);
+    return { type: 'AggregateExpr', op, expr, param, grouping, without, pos };
+  }
+
+  #callArgs(body: SyntaxNode): Expr[] {
+    return children(body)
+      .filter(isExprNode)
+      .map((e) => this.#expr(e));
+  }
+
+  #call(node: SyntaxNode): Call {
+    const kids = children(node);
+    const idNode = kids.find((k) => k.name === 'FunctionIdentifier');
+    const bodyNode = kids.find((k) => k.name === 'FunctionCallBody');
+    if (idNode === undefined || bodyNode === undefined) {
+      return this.#fail('unexpected end of input', this.#pos(node));
+    }
+    const name = this.#text(idNode);
+    const func = FUNCTION_SIGNATURES.get(name);
+    if (func === undefined) {
+      return this.#fail(`unknown function with name ${goQuote(name)}`, this.#pos(idNode));
+    }
+    if (func.experimental && !this.#experimental) {
+      this.#fail(`function ${goQuote(name)} is not enabled`, this.#pos(idNode));
+    }
+    this.#checkTrailingComma(bodyNode);
+    const args = this.#callArgs(bodyNode);
+    return { type: 'Call', func, args, pos: this.#pos(node) };
+  }
+
+  #checkTrailingComma(body: SyntaxNode): void {
+    const inner = this.#q.slice(body.from, body.to);
+    const m = /,(\s|#[^\n]*)*\)$/.exec(inner);
+    if (m !== null && children(body).some(isExprNode)) {
+      const at = body.from + m.index;
+      this.#fail('trailing commas not allowed in function call args', { start: at, end: at + 1 });
+    }
+  }
+
+  // ------------------------------------------------------------ durations
+
+  /** Range and subquery-step durations: literals must be positive. */
+  #positiveDuration(node: SyntaxNode): DurationValue {
+    const d = this.#duration(node);
+    if (d.kind === 'literal' && d.ms <= 0) {
+      this.#fail('duration must be greater than 0', this.#pos(node));
+    }
+    return d;
+  }
+
+  #duration(node: SyntaxNode): DurationValue {
+    const expr = this.#durationExpr(node);
+    if (containsCall(expr)) return { kind: 'expression', expr };
+    const seconds = evalLiteralDuration(expr);
+    return { kind: 'literal', ms: Math.round(seconds * 1000) };
+  }
+
+  #durationExpr(node: SyntaxNode): Expr {
+    const kids = children(node);
+    const pos = this.#pos(node);
+    const first = kids[0];
+    if (first === undefined) return this.#fail('unexpected end of input', pos);
+    switch (first.name) {
+      case 'NumberDurationLiteralInDurationContext':
+        return { type: 'NumberLiteral', value: this.#parseNumber(this.#text(first), pos), pos };
+      case 'UnaryOp': {
+        const innerNode = kids[1];
+        if (innerNode === undefined) return this.#fail('unexpected end of input', pos);
+        const inner = this.#durationExpr(innerNode);
+        const op = this.#text(first) === '-' ? '-' : '+';
+        if (inner.type === 'NumberLiteral') {
+          return { type: 'NumberLiteral', value: op === '-' ? -inner.value : inner.value, pos };
+        }
+        return { type: 'UnaryExpr', op, expr: inner, pos };
+      }
+      case 'DurationStep':
+        return this.#durationCall('step', [], pos);
+      case 'DurationRange':
+        return this.#durationCall('range', [], pos);
+      case 'DurationMinOf':
+      case 'DurationMaxOf': {
+        const args = kids.slice(1).map((k) => this.#durationExpr(k));
+        return this.#durationCall(first.name === 'DurationMinOf' ? 'min_of' : 'max_of', args, pos);
+      }
+      default:
+        break;
+    }
+    if (kids.length === 3) {
+      const [l, o, r] = kids;
+      const op = o === undefined ? undefined : BINARY_OPS[o.name];
+      if (l !== undefined && r !== undefined && op !== undefined) {
+        const lhs = this.#durationExpr(l);
+        const rhs = this.#durationExpr(r);
+        return {
+          type: 'BinaryExpr',
+          op,
+          lhs,
+          rhs,
+          returnBool: false,
+          matching: undefined,
+          fill: undefined,
+          pos,
+        };
+      }
+    }
+    if (kids.length === 1) {
+      // `( DurationExpr )`.
+      return { type: 'ParenExpr', expr: this.#durationExpr(first), pos };
+    }
+    return this.#fail(`unexpected ${describeToken(this.#q, first.from).desc}`, pos);
+  }
+
+  #durationCall(name: string, args: Expr[], pos: PositionRange): Call {
+    const func = FUNCTION_SIGNATURES.get(name) as FunctionSignature;
+    return { type: 'Call', func, args, pos };
+  }
+
+  // ---------------------------------------------------------- type checks
+
+  /** Prometheus's checkAST: type checks after a syntactically valid parse. */
+  #check(e: Expr): ValueType {
+    switch (e.type) {
+      case 'NumberLiteral':
+      case 'StringLiteral':
+        break;
+      case 'ParenExpr':
+        this.#check(e.expr);
+        break;
+      case 'UnaryExpr': {
+        const t = this.#check(e.expr);
+        if (t !== 'scalar' && t !== 'vector') {
+          this.#fail(
+            `unary expression only allowed on expressions of type scalar or instant vector, got ${goQuote(documentedType(t))}`,
+            e.pos,
+          );
+        }
+        break;
+      }
+      case 'VectorSelector':
+        this.#checkSelector(e);
+        break;
+      case 'MatrixSelector':
+        this.#checkSelector(e.vector);
+        break;
+      case 'SubqueryExpr': {
+        const t = this.#check(e.expr);
+        if (t !== 'vector') {
+          this.#fail(`subquery is only allowed on instant vector, got ${t} instead`, e.pos);
+        }
+        break;
+      }
+      case 'AggregateExpr':
+        this.#expectType(e.expr, 'vector', 'aggregation expression');
+        if (e.param !== undefined) {
+          this.#expectType(
+            e.param,
+            e.op === 'count_values' ? 'string' : 'scalar',
+            'aggregation parameter',
+          );
+        }
+        break;
+      case 'Call':
+        this.#checkCall(e);
+        break;
+      case 'BinaryExpr':
+        return this.#checkBinary(e);
+    }
+    return valueTypeOf(e);
+  }
+
+  #expectType(e: Expr, want: ValueType, context: string): void {
+    const t = this.#check(e);
+    if (t !== want) {
+      this.#fail(
+        `expected type ${documentedType(want)} in ${context}, got ${documentedType(t)}`,
+        e.pos,
+      );
+    }
+  }
+
+  #checkSelector(vs: VectorSelector): void {
+    if (vs.name !== undefined) {
+      for (const m of vs.matchers.slice(0, -1)) {
+        if (m.name === '__name__') {
+          this.#fail(
+            `metric name must not be set twice: ${goQuote(vs.name)} or ${goQuote(m.value)}`,
+            vs.pos,
+          );
+        }
+      }
+      return;
+    }
+    if (this.#bypassEmptyCheck.has(vs)) return;
+    if (!vs.matchers.some((m) => !m.matches(''))) {
+      this.#fail('vector selector must contain at least one non-empty matcher', vs.pos);
+    }
+  }
+
+  #checkCall(e: Call): void {
+    const f = e.func;
+    const n = e.args.length;
+    const nargs = f.argTypes.length;
+    if (f.minArgs === f.maxArgs) {
+      if (n !== nargs) {
+        this.#fail(`expected ${nargs} argument(s) in call to ${goQuote(f.name)}, got ${n}`, e.pos);
+      }
+    } else if (n < f.minArgs) {
+      this.#fail(
+        `expected at least ${f.minArgs} argument(s) in call to ${goQuote(f.name)}, got ${n}`,
+        e.pos,
+      );
+    } else if (n > f.maxArgs) {
+      this.#fail(
+        `expected at most ${f.maxArgs} argument(s) in call to ${goQuote(f.name)}, got ${n}`,
+        e.pos,
+      );
+    }
+    if (f.name === 'info' && n > 1) {
+      const second = e.args[1] as Expr;
+      const t = valueTypeOf(second);
+      if (t !== 'vector') {
+        this.#fail(
+          `expected type ${documentedType('vector')} in call to function "info", got ${documentedType(t)}`,
+          e.pos,
+        );
+      }
+      if (second.type === 'VectorSelector' && second.name !== undefined) {
+        this.#fail('expected label selectors only, got vector selector instead', second.pos);
+      } else if (second.type === 'VectorSelector') {
+        this.#bypassEmptyCheck.add(second);
+      } else {
+        this.#fail('expected label selectors only', second.pos);
+      }
+    }
+    e.args.forEach((arg, i) => {
+      if (i >= nargs && f.minArgs === f.maxArgs) return;
+      const want = f.argTypes[Math.min(i, nargs - 1)];
+      const t = this.#check(arg);
+      if (want !== undefined && t !== want) {
+        this.#fail(
+          `expected type ${documentedType(want)} in call to function ${goQuote(f.name)}, got ${documentedType(t)}`,
+          arg.pos,
+        );
+      }
+    });
+  }
+
+  #checkBinary(e: BinaryExpr): ValueType {
+    const lt = this.#check(e.lhs);
+    const rt = this.#check(e.rhs);
+    const opPos = this.#opRange(e);
+    const isComparison = COMPARISON_OPS.has(e.op);
+    const isSet = SET_OPS.has(e.op);
+    if (e.returnBool && !isComparison) {
+      this.#fail('bool modifier can only be used on comparison operators', opPos);
+    }
+    if (isComparison && !e.returnBool && lt === 'scalar' && rt === 'scalar') {
+      this.#fail('comparisons between scalars must use BOOL modifier', opPos);
+    }
+    const m = e.matching;
+    let card = m?.card ?? 'one-to-one';
+    if (isSet && card === 'one-to-one') card = 'many-to-many';
+    if (m !== undefined && m.on) {
+      for (const l1 of m.labels) {
+        if (m.include.includes(l1)) {
+          this.#fail(`label ${goQuote(l1)} must not occur in ON and GROUP clause at once`, opPos);
+        }
+      }
+    }
+    if (lt !== 'scalar' && lt !== 'vector') {
+      this.#fail('binary expression must contain only scalar and instant vector types', e.lhs.pos);
+    }
+    if (rt !== 'scalar' && rt !== 'vector') {
+      this.#fail('binary expression must contain only scalar and instant vector types', e.rhs.pos);
+    }
+    const hasFill = e.fill !== undefined && (e.fill.lhs !== undefined || e.fill.rhs !== undefined);
+    if (lt !== 'vector' || rt !== 'vector') {
+      if (m !== undefined && m.labels.length > 0) {
+        this.#fail('vector matching only allowed between instant vectors', e.pos);
+      }
+      if (hasFill)
+        this.#fail('filling in missing series only allowed between instant vectors', e.pos);
+    } else if (isSet) {
+      if (card === 'one-to-many' || card === 'many-to-one') {
+        this.#fail(`no grouping allowed for ${goQuote(e.op)} operation`, e.pos);
+      }
+      if (card !== 'many-to-many') this.#fail('set operations must always be many-to-many', e.pos);
+      if (hasFill) this.#fail('filling in missing series not allowed for set operators', e.pos);
+    }
+    if ((lt === 'scalar' || rt === 'scalar') && isSet) {
+      this.#fail(`set operator ${goQuote(e.op)} not allowed in binary scalar expression`, e.pos);
+    }
+    return lt === 'scalar' && rt === 'scalar' ? 'scalar' : 'vector';
+  }
+
+  /** The operator's text range between the operands, without surrounding space. */
+  #opRange(e: BinaryExpr): PositionRange {
+    let start = e.lhs.pos.end;
+    let end = e.rhs.pos.start - 1;
+    while (start < end && /\s/.test(this.#q[start] ?? '')) start++;
+    while (end > start && /\s/.test(this.#q[end] ?? '')) end--;
+    return { start, end };
+  }
+}
+
+/** Finalises binary nodes: `matching` only when both sides are instant vectors (set ops many-to-many). */
+function finalizeMatching(e: Expr): Expr {
+  switch (e.type) {
+    case 'NumberLiteral':
+    case 'StringLiteral':
+    case 'VectorSelector':
+    case 'MatrixSelector':
+      return e;
+    case 'SubqueryExpr':
+      return { ...e, expr: finalizeMatching(e.expr) };
+    case 'ParenExpr':
+      return { ...e, expr: finalizeMatching(e.expr) };
+    case 'UnaryExpr':
+      return { ...e, expr: finalizeMatching(e.expr) };
+    case 'AggregateExpr':
+      return {
+        ...e,
+        expr: finalizeMatching(e.expr),
+        param: e.param === undefined ? undefined : finalizeMatching(e.param),
+      };
+    case 'Call':
+      return { ...e, args: e.args.map(finalizeMatching) };
+    case 'BinaryExpr': {
+      const lhs = finalizeMatching(e.lhs);
+      const rhs = finalizeMatching(e.rhs);
+      const bothVectors = valueTypeOf(lhs) === 'vector' && valueTypeOf(rhs) === 'vector';
+      let matching: VectorMatching | undefined;
+      if (bothVectors && e.matching !== undefined) {
+        const card: MatchCardinality =
+          SET_OPS.has(e.op) && e.matching.card === 'one-to-one' ? 'many-to-many' : e.matching.card;
+        matching = { ...e.matching, card };
+      }
+      return { ...e, lhs, rhs, matching };
+    }
+  }
+}
+
+function containsCall(e: Expr): boolean {
+  switch (e.type) {
+    case 'Call':
+      return true;
+    case 'BinaryExpr':
+      return containsCall(e.lhs) || containsCall(e.rhs);
+    case 'UnaryExpr':
+    case 'ParenExpr':
+      return containsCall(e.expr);
+    default:
+      return false;
+  }
+}
+
+/** Evaluates a duration expression of literals, in seconds. */
+function evalLiteralDuration(e: Expr): number {
+  switch (e.type) {
+    case 'NumberLiteral':
+      return e.value;
+    case 'ParenExpr':
+      return evalLiteralDuration(e.expr);
+    case 'UnaryExpr':
+      return e.op === '-' ? -evalLiteralDuration(e.expr) : evalLiteralDuration(e.expr);
+    case 'BinaryExpr': {
+      const a = evalLiteralDuration(e.lhs);
+      const b = evalLiteralDuration(e.rhs);
+      switch (e.op) {
+        case '+':
+          return a + b;
+        case '-':
+          return a - b;
+        case '*':
+          return a * b;
+        case '/':
+          return a / b;
+        case '%':
+          return a % b;
+        case '^':
+          return a ** b;
+        default:
+          return NaN;
+      }
+    }
+    default:
+      return NaN;
+  }
+}
+
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = {
+  y: 365 * 24 * 3600 * 1000,
+  w: 7 * 24 * 3600 * 1000,
+  d: 24 * 3600 * 1000,
+  h: 3600 * 1000,
+  m: 60 * 1000,
+  s: 1000,
+  ms: 1,
+};
+
+/**
+ * The value of a number token as Prometheus reads it (seconds for a
+ * duration such as `1h30m`), or undefined when it is not a number.
+ */
+export function parseNumberToken(text: string): number | undefined {
+  const t = text.trim();
+  const lower = t.toLowerCase();
+  if (lower === 'inf' || lower === '+inf') return Infinity;
+  if (lower === '-inf') return -Infinity;
+  if (lower === 'nan') return NaN;
+  if (/^(\d+(ms|y|w|d|h|m|s))+$/.test(t)) {
+    let ms = 0;
+    for (const m of t.matchAll(/(\d+)(ms|y|w|d|h|m|s)/g)) {
+      ms += Number(m[1]) * (DURATION_UNITS_MS[m[2] ?? 's'] ?? 0);
+    }
+    return ms / 1000;
+  }
+  if (/^0[xX][0-9a-fA-F_]+$/.test(t)) return parseInt(t.slice(2).replace(/_/g, ''), 16);
+  if (/^0[0-7_]+$/.test(t)) return parseInt(t.slice(1).replace(/_/g, ''), 8);
+  if (/^(\d[\d_]*(\.[\d_]*)?|\.\d[\d_]*)([eE][+-]?\d[\d_]*)?$/.test(t)) {
+    const v = Number(t.replace(/_/g, ''));
+    return Number.isNaN(v) ? undefined : v;
+  }
+  return undefined;
+}
+
+function isEscapedAt(s: string, i: number): boolean {
+  let n = 0;
+  for (let j = i - 1; j >= 0 && s[j] === '\\'; j--) n++;
+  return n % 2 === 1;
+}
+
+function skipSpace(q: string, from: number): number {
+  let i = from;
+  for (;;) {
+    while (i < q.length && /\s/.test(q[i] ?? '')) i++;
+    if (q[i] === '#') {
+      while (i < q.length && q[i] !== '\n') i++;
+      continue;
+    }
+    return i;
+  }
+}
+
+const KEYWORDS: ReadonlySet<string> = new Set([
+  'bool',
+  'by',
+  'group_left',
+  'group_right',
+  'ignoring',
+  'offset',
+  'on',
+  'without',
+  'and',
+  'or',
+  'unless',
+  'atan2',
+  'anchored',
+  'smoothed',
+]);
+
+const PUNCTUATION: ReadonlyArray<readonly [string, string]> = [
+  ['(', 'left parenthesis'],
+  [')', 'right parenthesis'],
+  ['{', 'left brace'],
+  ['}', 'right brace'],
+  ['[', 'left bracket'],
+  [']', 'right bracket'],
+];
+
+const OPERATORS = [
+  '==',
+  '!=',
+  '>=',
+  '<=',
+  '=~',
+  '!~',
+  '</',
+  '>/',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '^',
+  '>',
+  '<',
+  '=',
+  '@',
+  ',',
+  ':',
+];
+
+/** Describes the token at `at` the way Prometheus's lexer items read in errors. */
+function describeToken(q: string, at: number): { desc: string; end: number } {
+  if (at >= q.length) return { desc: 'end of input', end: at };
+  const rest = q.slice(at);
+  for (const [ch, name] of PUNCTUATION) {
+    if (rest.startsWith(ch)) return { desc: `${name} ${goQuoteSingle(ch)}`, end: at + 1 };
+  }
+  const str = /^("(\\.|[^"\\\n])*"|'(\\.|[^'\\\n])*'|`[^`]*`)/.exec(rest);
+  if (str !== null) return { desc: `string ${goQuote(str[0])}`, end: at + str[0].length };
+  const num =
+    /^(0[xX][0-9a-fA-F]+|(\d+(ms|[ywdhms]))+|\d[\d_]*(\.\d*)?([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?)/.exec(
+      rest,
+    );
+  if (num !== null) {
+    const isDuration = /[ywdhms]$/.test(num[0]);
+    return {
+      desc: `${isDuration ? 'duration' : 'number'} ${goQuote(num[0])}`,
+      end: at + num[0].length,
+    };
+  }
+  const ident = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(rest);
+  if (ident !== null) {
+    const word = ident[0];
+    const lower = word.toLowerCase();
+    if (KEYWORDS.has(lower)) return { desc: `<${lower}>`, end: at + word.length };
+    return { desc: `identifier ${goQuote(word)}`, end: at + word.length };
+  }
+  for (const op of OPERATORS) {
+    if (rest.startsWith(op)) {
+      if (op === ',') return { desc: '","', end: at + 1 };
+      if (op === ':') return { desc: '":"', end: at + 1 };
+      return { desc: `<op:${op}>`, end: at + op.length };
+    }
+  }
+  const cp = rest.codePointAt(0) ?? 0;
+  return {
+    desc: `character ${goQuoteSingle(String.fromCodePoint(cp))}`,
+    end: at + String.fromCodePoint(cp).length,
+  };
+}
+
+function goQuoteSingle(ch: string): string {
+  return `'${ch}'`;
+}
+
+/**
+ * Renders a parse error the way Prometheus's API shows it
+ * (`ParseErr.Error()`): `<line>:<column>: parse error: <message>`, with the
+ * 1-based line and column of the error's start in `query`. Errors without a
+ * position render as `parse error: <message>`.
+ */
+export function formatParseError(err: unknown, query: string): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (isVigilError(err)) {
+    const position = err.details?.['position'] as { start?: unknown } | undefined;
+    if (position !== undefined && typeof position.start === 'number') {
+      const { line, column } = lineColumnOf(query, position.start);
+      return `${line}:${column}: parse error: ${message}`;
+    }
+  }
+  return `parse error: ${message}`;
+}
