@@ -145,18 +145,22 @@ export interface Agreement {
   readonly series: number;
   readonly points: number;
   readonly maxRelativeDifference: number;
+  /** Points before `valuesFromMs` whose timestamps were compared, not their values. */
+  readonly timestampOnlyPoints: number;
 }
 
 /**
  * Checks that two answers agree: same type, same label sets, same
- * timestamps, and every value within `tolerance` relative difference.
- * Throws naming the first disagreement; returns what was compared.
+ * timestamps, and every value at or after `valuesFromMs` within `tolerance`
+ * relative difference. Throws naming the first disagreement; returns what
+ * was compared.
  */
 export function compareAnswers(
   what: string,
   ours: Answer,
   theirs: Answer,
   tolerance = 1e-9,
+  valuesFromMs = -Infinity,
 ): Agreement {
   const fail = (message: string): never => {
     throw new Error(`${what}: answers differ: ${message}`);
@@ -170,12 +174,17 @@ export function compareAnswers(
     );
   }
   let points = 0;
+  let timestampOnly = 0;
   let maxRel = 0;
   for (const [key, b] of theirs.series) {
     const a = ours.series.get(key) ?? fail(`series {${key}} missing`);
     if (a.t.length !== b.t.length) fail(`{${key}}: ${a.t.length} points vs ${b.t.length}`);
     for (let i = 0; i < b.t.length; i++) {
       if (a.t[i] !== b.t[i]) fail(`{${key}} point ${i}: time ${a.t[i]} vs ${b.t[i]}`);
+      if (b.t[i]! < valuesFromMs) {
+        timestampOnly++;
+        continue;
+      }
       const rel = relativeDifference(a.v[i]!, b.v[i]!);
       if (rel > tolerance) fail(`{${key}} at ${b.t[i]}: ${a.v[i]} vs ${b.v[i]} (relative ${rel})`);
       if (rel > maxRel) maxRel = rel;
@@ -183,5 +192,10 @@ export function compareAnswers(
     }
   }
   if (points === 0) fail('both answers are empty; the query must return data to be compared');
-  return { series: theirs.series.size, points, maxRelativeDifference: maxRel };
+  return {
+    series: theirs.series.size,
+    points,
+    maxRelativeDifference: maxRel,
+    timestampOnlyPoints: timestampOnly,
+  };
 }
