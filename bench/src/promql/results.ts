@@ -37,12 +37,19 @@ function keyOfLabels(labels: SeriesLabels): string {
   return pairs.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',');
 }
 
+/** A float as the Prometheus API writes it: Go's format, with "+Inf", "-Inf" and "NaN". */
+function parsePromFloat(text: string): number {
+  if (text === '+Inf') return Infinity;
+  if (text === '-Inf') return -Infinity;
+  return Number(text);
+}
+
 function samplesToArrays(samples: readonly PromSample[]): { t: Float64Array; v: Float64Array } {
   const t = new Float64Array(samples.length);
   const v = new Float64Array(samples.length);
   samples.forEach(([ts, val], i) => {
     t[i] = Math.round(ts * 1000);
-    v[i] = Number(val);
+    v[i] = parsePromFloat(val);
   });
   return { t, v };
 }
