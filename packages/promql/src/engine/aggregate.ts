@@ -126,9 +126,13 @@ export function evalAggregate(ev: Evaluator, e: AggregateExpr): EvalValue {
       }
       switch (e.op) {
         case 'sum': {
-          const [v, c] = kahanInc(f, value[g]!, kahan[g]!);
-          value[g] = v;
-          kahan[g] = c;
+          // Kahan–Neumaier step, inlined: a tuple per sample would dominate.
+          const sum = value[g]!;
+          const t = sum + f;
+          if (t === Infinity || t === -Infinity) kahan[g] = 0;
+          else if (Math.abs(sum) >= Math.abs(f)) kahan[g] = kahan[g]! + (sum - t + f);
+          else kahan[g] = kahan[g]! + (f - t + sum);
+          value[g] = t;
           break;
         }
         case 'avg': {

@@ -435,8 +435,12 @@ export class Evaluator {
 
   // ---- function calls -----------------------------------------------------
 
-  private functionContext(call: Call, i: number): FunctionContext {
-    return { timeMs: stepTime(this.grid, i), annotations: this.state.annotations, call };
+  /**
+   * One context object per call, moved from step to step (a fresh object per
+   * step and series would dominate the cost of cheap functions).
+   */
+  private functionContext(call: Call): { timeMs: number } & FunctionContext {
+    return { timeMs: this.grid.startMs, annotations: this.state.annotations, call };
   }
 
   private evalCall(call: Call): EvalValue {
@@ -603,6 +607,7 @@ export class Evaluator {
     const { scalars } = this.otherArgs(call, matrixIdx);
     const scalarArgs: number[] = new Array<number>(scalars.length).fill(0);
     const out: StepSeries[] = [];
+    const ctx = this.functionContext(call);
     this.forEachWindowSeries(call.args[matrixIdx]!, (labels, ts, vs, length, ends, rangeMs) => {
       const series = newStepSeries(labels, count, impl.dropsName);
       let from = 0;
@@ -633,7 +638,8 @@ export class Evaluator {
         window.rangeStartMs = start;
         window.rangeEndMs = end;
         for (let a = 0; a < scalars.length; a++) scalarArgs[a] = scalars[a]![i]!;
-        const v = impl.compute(window, scalarArgs, this.functionContext(call, i));
+        ctx.timeMs = stepTime(this.grid, i);
+        const v = impl.compute(window, scalarArgs, ctx);
         if (v !== undefined) {
           series.values[i] = v;
           series.present[i] = 1;
@@ -643,6 +649,7 @@ export class Evaluator {
       if (points > 0) {
         holdSamples(this.state, points);
         out.push(series);
+        impl.afterSeries?.(labels, ctx);
       }
     });
     return out;
@@ -668,12 +675,13 @@ export class Evaluator {
     const { scalars } = this.otherArgs(call, vectorIdx);
     const scalarArgs: number[] = new Array<number>(scalars.length).fill(0);
     const out: StepSeries[] = [];
+    const ctx = this.functionContext(call);
     for (const s of input) {
       checkInterrupt(this.state);
       for (let i = 0; i < count; i++) {
         if (!s.present[i]) continue;
         for (let a = 0; a < scalars.length; a++) scalarArgs[a] = scalars[a]![i]!;
-        const ctx = this.functionContext(call, i);
+        ctx.timeMs = stepTime(this.grid, i);
         if (impl.dropsAll?.(scalarArgs)) {
           s.present[i] = 0;
           continue;
@@ -693,7 +701,7 @@ export class Evaluator {
     const { strings } = this.otherArgs(call, 0);
     impl.validate?.(strings);
     const input = this.evalVector(call.args[0]!);
-    const ctx = this.functionContext(call, 0);
+    const ctx = this.functionContext(call);
     const setsName = strings[0] === '__name__';
     const outputs: StepSeries[] = input.map((s) => ({
       ...s,
@@ -720,14 +728,16 @@ export class Evaluator {
     const scalarArgs: number[] = new Array<number>(scalars.length).fill(0);
     const byKey = new Map<string, StepSeries>();
     const ordered: StepSeries[] = [];
+    const ctx = this.functionContext(call);
     for (let i = 0; i < count; i++) {
+      ctx.timeMs = stepTime(this.grid, i);
       const elements: VectorElement[] = [];
       for (const s of input) {
         if (s.present[i])
           elements.push({ labels: s.labels, value: s.values[i]!, dropName: s.dropName });
       }
       for (let a = 0; a < scalars.length; a++) scalarArgs[a] = scalars[a]![i]!;
-      const result = impl.compute(elements, scalarArgs, strings, this.functionContext(call, i));
+      const result = impl.compute(elements, scalarArgs, strings, ctx);
       for (const r of result) {
         const key = labelSetKey(r.labels);
         let s = byKey.get(key);

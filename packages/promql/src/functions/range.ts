@@ -1,5 +1,5 @@
 import { ErrorCodes, VigilError } from '@vigil/model';
-import { labelValue } from '@vigil/storage';
+import { labelValue, type SeriesLabels } from '@vigil/storage';
 import type { FunctionContext, RangeFunction, SampleWindow } from './types.js';
 import { formatGoF, formatGoG, kahanInc } from './numeric.js';
 import { sampleQuantile } from './quantile.js';
@@ -30,10 +30,10 @@ const COUNTER_SUFFIXES = ['_total', '_sum', '_count', '_bucket'];
  * value for a series that does not look like a counter: by its `__type__`
  * label when it has one, else by the metric name's suffix.
  */
-function checkCounter(w: SampleWindow, ctx: FunctionContext): void {
-  const name = labelValue(w.labels, '__name__');
+function checkCounter(labels: SeriesLabels, ctx: FunctionContext): void {
+  const name = labelValue(labels, '__name__');
   if (name === '') return;
-  const type = labelValue(w.labels, '__type__');
+  const type = labelValue(labels, '__type__');
   if (type !== '') {
     if (type !== 'counter' && type !== 'histogram') {
       ctx.annotations.info(
@@ -340,19 +340,21 @@ function nonEmpty(f: (w: SampleWindow) => number): (w: SampleWindow) => number |
 export const RANGE_FUNCTIONS: ReadonlyMap<string, RangeFunction> = new Map<string, RangeFunction>([
   [
     'rate',
-    rangeFn(true, (w, _a, ctx) => {
-      const v = extrapolatedRate(w, true, true);
-      if (v !== undefined) checkCounter(w, ctx);
-      return v;
-    }),
+    {
+      kind: 'range',
+      dropsName: true,
+      compute: (w) => extrapolatedRate(w, true, true),
+      afterSeries: checkCounter,
+    },
   ],
   [
     'increase',
-    rangeFn(true, (w, _a, ctx) => {
-      const v = extrapolatedRate(w, true, false);
-      if (v !== undefined) checkCounter(w, ctx);
-      return v;
-    }),
+    {
+      kind: 'range',
+      dropsName: true,
+      compute: (w) => extrapolatedRate(w, true, false),
+      afterSeries: checkCounter,
+    },
   ],
   ['delta', rangeFn(true, (w) => extrapolatedRate(w, false, false))],
   ['irate', rangeFn(true, (w) => instantValue(w, true))],

@@ -60,6 +60,12 @@ export interface RangeFunction {
     scalarArgs: readonly number[],
     ctx: FunctionContext,
   ): number | undefined;
+  /**
+   * Optional: called once per input series that produced at least one value,
+   * for per-series annotations (`rate`'s "might not be a counter"); keeps
+   * such checks out of the per-step path.
+   */
+  afterSeries?(labels: SeriesLabels, ctx: FunctionContext): void;
 }
 
 /**

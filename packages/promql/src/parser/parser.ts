@@ -109,7 +109,6 @@ function isExprNode(node: SyntaxNode): boolean {
   return node.type.is('Expr');
 }
 
-
 /**
  * Parses a PromQL expression into the typed AST, with Prometheus's syntax
  * and type checks and error messages. Pure and re-entrant: any number of

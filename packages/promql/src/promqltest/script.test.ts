@@ -80,10 +80,12 @@ void test('series notation: every row of the table', () => {
     show(parseSeriesValues('{{schema:-53 sum:1 custom_values:[5 10]}}+{{schema:-53 sum:1}}x1')),
     ['H', 'H'],
   );
-  assert.deepEqual(
-    show(parseSeriesValues('{{schema:-1 count:1}}-{{schema:0 count:4}}x2 _')),
-    ['H', 'H', 'H', '_'],
-  );
+  assert.deepEqual(show(parseSeriesValues('{{schema:-1 count:1}}-{{schema:0 count:4}}x2 _')), [
+    'H',
+    'H',
+    'H',
+    '_',
+  ]);
 });
 
 void test('series notation: repetition accumulates with floating-point addition', () => {
