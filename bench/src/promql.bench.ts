@@ -396,6 +396,10 @@ try {
         (v.name === 'vigil-engine' && vigilUrl === undefined
           ? `; Vigil HTTP not measured: ${vigilHttpMissing}`
           : '');
+      // The issue's targets judge Vigil's server (HTTP against HTTP); the
+      // in-process row is then an extra, reported figure. Without the
+      // server, the in-process engine is the judged figure.
+      const judged = v.name === 'vigil-http' || vigilUrl === undefined;
       const ratio = promMs / vigilMs;
       results.push({
         suite: 'promql',
@@ -405,11 +409,12 @@ try {
         peer: promMs,
         peerName,
         ratio,
-        target: '≥ 0.5x (within 2x)',
-        met: ratio >= 0.5,
+        ...(judged
+          ? { target: '≥ 0.5x (within 2x)', met: ratio >= 0.5 }
+          : { target: 'none, reported (extra row)', met: true, informational: true }),
         notes,
       });
-      if (q.absoluteMs !== undefined) {
+      if (q.absoluteMs !== undefined && judged) {
         results.push({
           suite: 'promql',
           name: `${q.label}, absolute (Vigil ${how})`,
