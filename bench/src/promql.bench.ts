@@ -137,12 +137,13 @@ let prometheus: PrometheusServer | undefined;
 let vigilServer: VigilServer | undefined;
 let tsdb: Tsdb | undefined;
 const results: Comparison[] = [];
+/** The promtool runs (awaited in `finally` too, so none is left behind on a failure). */
+const loads: Promise<void>[] = [];
 try {
   // Prometheus: one OpenMetrics file per block window, each loaded by its
   // own promtool as soon as it is written (they run while Vigil loads).
   const promtoolStart = performance.now();
   let textBytes = 0;
-  const loads: Promise<void>[] = [];
   for (let from = START_MS; from < END_MS; from += BLOCK_MS) {
     const file = join(work, `block-${from}.om`);
     textBytes += writeOpenMetrics(dataset, from, Math.min(from + BLOCK_MS, END_MS), file);
@@ -465,6 +466,7 @@ try {
   }
   console.log(`promql: measured (${elapsed()})`);
 } finally {
+  await Promise.allSettled(loads);
   await Promise.all([prometheus?.stop(), vigilServer?.stop()]);
   console.log(`promql: servers stopped (${elapsed()})`);
   if (tsdb !== undefined && !tsdb.isClosed) tsdb.close();
