@@ -1,11 +1,23 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { matchesEmpty, newLabelMatcher } from './matchers.js';
+import { compileAnchoredRegex, matchesEmpty, newLabelMatcher } from './matchers.js';
 import type { MatchType } from './matchers.js';
 import { isVigilError } from './errors.js';
 
 const matches = (type: MatchType, re: string, value: string): boolean =>
   newLabelMatcher(type, 'l', re).matches(value);
+
+test('compileAnchoredRegex keeps capture groups, anchors fully and rejects bad syntax', () => {
+  const re = compileAnchoredRegex('source-(?P<kind>[a-z]+)-(\\d+)');
+  const m = re.exec('source-value-10');
+  assert.ok(m !== null);
+  assert.equal(m[1], 'value');
+  assert.equal(m[2], '10');
+  assert.equal(m.groups?.['kind'], 'value');
+  assert.equal(re.exec('xsource-value-10'), null);
+  assert.throws(() => compileAnchoredRegex('a)|(b'), SyntaxError);
+  assert.throws(() => compileAnchoredRegex('(.*'), SyntaxError);
+});
 
 describe('label matchers', () => {
   test('keeps type, name and value as given', () => {

@@ -25,10 +25,10 @@ void test('PromQL conformance (upstream promqltest scripts)', async (t) => {
     await t.test(file, async () => {
       const report = await runTestFile(path.join(TESTS_DIR, file));
       reports.push(report);
-      assert.equal(
-        report.fail,
-        0,
-        `${report.fail} in-scope eval(s) failed in ${file}:\n\n${report.failures.join('\n\n')}`,
+      assert.ok(
+        report.fail === 0 && report.scriptErrors === 0,
+        `${report.fail} in-scope eval(s) failed and ${report.scriptErrors} script error(s) in ` +
+          `${file}:\n\n${report.failures.join('\n\n')}`,
       );
     });
   }
@@ -36,6 +36,7 @@ void test('PromQL conformance (upstream promqltest scripts)', async (t) => {
     r.file,
     String(r.pass),
     String(r.fail),
+    String(r.scriptErrors),
     String(r.skipped['native-histogram']),
     String(r.skipped.experimental),
   ]);
@@ -45,10 +46,18 @@ void test('PromQL conformance (upstream promqltest scripts)', async (t) => {
     'TOTAL',
     total((r) => r.pass),
     total((r) => r.fail),
+    total((r) => r.scriptErrors),
     total((r) => r.skipped['native-histogram']),
     total((r) => r.skipped.experimental),
   ]);
-  const head = ['file', 'pass', 'fail', 'skip:native-histogram', 'skip:experimental'];
+  const head = [
+    'file',
+    'pass',
+    'fail',
+    'script-errors',
+    'skip:native-histogram',
+    'skip:experimental',
+  ];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (r: readonly string[]): string =>
     r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');

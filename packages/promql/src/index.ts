@@ -2,6 +2,10 @@ export { valueTypeOf } from './parser/ast.js';
 export { parseExpr, formatParseError } from './parser/parser.js';
 export type { ParseOptions } from './parser/parser.js';
 export { FUNCTION_SIGNATURES } from './parser/function-table.js';
+export { formatExpr, prettyExpr, formatMatcher } from './parser/printer.js';
+export { goQuote } from './parser/strings.js';
+export { exprToJson } from './parser/json.js';
+export type { AstJson } from './parser/json.js';
 export type {
   ValueType,
   PositionRange,

@@ -33,6 +33,12 @@ export class HeadSeries {
   firstT = Infinity;
   /** Newest sample time persisted in the `chunks` table, `-Infinity` when none. */
   persistedMaxT = -Infinity;
+  /**
+   * The newest chunk this process persisted, kept in memory so that queries
+   * over the last minutes (instant queries, alert rules) need no SQLite read.
+   * Null after a restart or when retention removed rows of the series.
+   */
+  lastPersisted: MemChunk | null = null;
   /** The open chunk changed since the last checkpoint (queued in `Head.dirty`). */
   dirty = false;
   /** `recent_chunks` rows written for the series since its last merge (a trigger, not persisted). */

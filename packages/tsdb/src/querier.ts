@@ -18,6 +18,15 @@ export interface ChunkSource {
   readonly minTimeMs: number;
   readonly maxTimeMs: number;
   readonly data: Uint8Array;
+  /** The chunk already decoded by the querier, when it had to look inside. */
+  readonly decoded?: DecodedSamples;
+}
+
+/** Decoded samples of one chunk: `ts[0..n)`, `vs[0..n)`. @internal */
+export interface DecodedSamples {
+  readonly ts: Float64Array;
+  readonly vs: Float64Array;
+  readonly n: number;
 }
 
 /** What a querier needs from the store. @internal */
@@ -67,8 +76,9 @@ export class TsdbQuerier implements Querier {
       next: (): boolean => {
         while (i < candidates.length) {
           const s = candidates[i++]!;
-          const chunks = tsdb.chunksOf(s, mint, maxt, warnings);
-          if (chunks.length === 0 || !anySampleIn(chunks, mint, maxt)) continue;
+          const all = tsdb.chunksOf(s, mint, maxt, warnings);
+          const chunks = all.length === 0 ? undefined : withSampleIn(all, mint, maxt);
+          if (chunks === undefined) continue;
           current = new TsdbSeries(s.labels, chunks, mint, maxt);
           return true;
         }
@@ -138,7 +148,7 @@ export class TsdbQuerier implements Querier {
         continue;
       }
       const chunks = this.tsdb.chunksOf(s, mint, maxt, warnings);
-      if (chunks.length > 0 && anySampleIn(chunks, mint, maxt)) out.push(s);
+      if (chunks.length > 0 && withSampleIn(chunks, mint, maxt) !== undefined) out.push(s);
     }
     return out;
   }
@@ -151,35 +161,42 @@ export class TsdbQuerier implements Querier {
   }
 }
 
-let scratchT = new Float64Array(256);
-let scratchV = new Float64Array(256);
 
-/** True when some chunk has a sample in `[mint, maxt]`; decodes only chunks that straddle a bound. */
-function anySampleIn(chunks: readonly ChunkSource[], mint: number, maxt: number): boolean {
+/**
+ * The chunks, when at least one sample lies in `[mint, maxt]`; undefined
+ * otherwise. A chunk whose time range straddles the window has to be decoded
+ * to know; the decoded samples ride along on the returned chunk so that the
+ * series iterator does not decode it a second time (instant queries over
+ * long compacted rows would otherwise decode every row twice).
+ */
+function withSampleIn(
+  chunks: readonly ChunkSource[],
+  mint: number,
+  maxt: number,
+): readonly ChunkSource[] | undefined {
   for (const c of chunks) {
-    if (c.minTimeMs >= mint && c.maxTimeMs <= maxt) return true;
-    if (c.minTimeMs >= mint && c.minTimeMs <= maxt) return true;
-    if (c.maxTimeMs >= mint && c.maxTimeMs <= maxt) return true;
+    if (c.minTimeMs >= mint && c.minTimeMs <= maxt) return chunks;
+    if (c.maxTimeMs >= mint && c.maxTimeMs <= maxt) return chunks;
   }
-  for (const c of chunks) {
-    let n: number;
+  for (let ci = 0; ci < chunks.length; ci++) {
+    const c = chunks[ci]!;
+    let decoded: DecodedSamples;
     try {
       const k = chunkSampleCount(c.data);
-      if (k > scratchT.length) {
-        scratchT = new Float64Array(k);
-        scratchV = new Float64Array(k);
-      }
-      n = decodeChunk(c.data, scratchT, scratchV);
+      const ts = new Float64Array(k);
+      const vs = new Float64Array(k);
+      decoded = { ts, vs, n: decodeChunk(c.data, ts, vs) };
     } catch {
       continue;
     }
-    for (let i = 0; i < n; i++) {
-      const t = scratchT[i]!;
-      if (t > maxt) break;
-      if (t >= mint) return true;
+    const i = lowerBound(decoded.ts, 0, decoded.n, mint);
+    if (i < decoded.n && decoded.ts[i]! <= maxt) {
+      const out = chunks.slice();
+      out[ci] = { ...c, decoded };
+      return out;
     }
   }
-  return false;
+  return undefined;
 }
 
 class TsdbSeries implements Series {
@@ -216,6 +233,8 @@ export class ChunksIterator implements SampleIterator {
   /** Timestamp of the last sample of the previous windows. */
   private lastT = -Infinity;
   private exhausted = false;
+  /** The decoded array borrowed from a chunk, never written into. */
+  private borrowed: Float64Array | undefined;
 
   constructor(
     private readonly chunks: readonly ChunkSource[],
@@ -274,12 +293,21 @@ export class ChunksIterator implements SampleIterator {
       const c = this.chunks[this.ci++]!;
       if (c.maxTimeMs < from || c.maxTimeMs <= this.lastT) continue;
       if (c.minTimeMs > this.maxt) return false;
-      const k = chunkSampleCount(c.data);
-      if (k > this.ts.length) {
-        this.ts = new Float64Array(k);
-        this.vs = new Float64Array(k);
+      let n: number;
+      if (c.decoded !== undefined) {
+        // Decoded arrays are private to this series; reading them in place is safe.
+        this.ts = c.decoded.ts;
+        this.vs = c.decoded.vs;
+        n = c.decoded.n;
+      } else {
+        const k = chunkSampleCount(c.data);
+        if (k > this.ts.length || this.ts === this.borrowed) {
+          this.ts = new Float64Array(Math.max(k, this.ts.length));
+          this.vs = new Float64Array(Math.max(k, this.vs.length));
+        }
+        n = decodeChunk(c.data, this.ts, this.vs);
       }
-      const n = decodeChunk(c.data, this.ts, this.vs);
+      if (c.decoded !== undefined) this.borrowed = this.ts;
       const lo = lowerBound(this.ts, 0, n, Math.max(from, this.lastT + 1));
       const hi = lowerBound(this.ts, lo, n, this.maxt + 1);
       this.hi = hi;

@@ -119,6 +119,12 @@ const COMPACTION_GRACE_MS = 3_600_000;
 const COMPACTION_SAMPLES_PER_STEP = 100_000;
 /** Recent rows of a series merged into one before their window closes (see mergeRecentStep). */
 const RECENT_MERGE_ROWS = 4;
+/**
+ * On restart the newest persisted row of a series is kept in memory for
+ * queries over the last minutes when it is at most this big (a merged
+ * recent row; compacted 2,048-sample rows stay on disk).
+ */
+const KEEP_LAST_PERSISTED_BYTES = 1024;
 /** Series whose recent rows are merged per maintenance step. */
 const RECENT_MERGE_SERIES_PER_STEP = 2000;
 
@@ -416,7 +422,12 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
   /** @internal The chunks of a series overlapping `[mint, maxt]`, oldest first. */
   chunksOf(s: HeadSeries, mint: number, maxt: number, warnings: string[]): ChunkSource[] {
     const out: ChunkSource[] = [];
-    if (s.persistedMaxT >= mint && s.firstT <= maxt) {
+    const kept = s.lastPersisted;
+    // The newest persisted chunk is still in memory: when it starts at or
+    // before `mint`, memory alone holds every sample of the range.
+    if (kept !== null && kept.maxTimeMs === s.persistedMaxT && kept.minTimeMs <= mint) {
+      if (kept.maxTimeMs >= mint && kept.minTimeMs <= maxt) out.push(kept);
+    } else if (s.persistedMaxT >= mint && s.firstT <= maxt) {
       const rows = this.stmts.selectChunks.all({ s: s.ref, a: mint, b: maxt }) as [
         number,
         number,
@@ -656,7 +667,10 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
           if (i >= 0) list.splice(i, 1);
           if (list.length === 0) series.memChunks = null;
         }
-        if (chunk.maxTimeMs > series.persistedMaxT) series.persistedMaxT = chunk.maxTimeMs;
+        if (chunk.maxTimeMs > series.persistedMaxT) {
+          series.persistedMaxT = chunk.maxTimeMs;
+          series.lastPersisted = chunk;
+        }
         this.head.headSamples -= chunk.numSamples;
       }
       this.head.pendingChunks =
@@ -899,10 +913,16 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
     for (const s of this.head.byRef) {
       if (s === undefined || s.lastT === -Infinity) continue;
       let data: Uint8Array;
+      const row = this.stmts.lastChunk.get({ s: s.ref }) as
+        | [number, Buffer, number, number, number]
+        | undefined;
+      const rowIntact = row !== undefined && crc32(row[1]) === row[0];
+      if (rowIntact && row[3] === s.persistedMaxT && row[1].byteLength <= KEEP_LAST_PERSISTED_BYTES) {
+        s.lastPersisted = { minTimeMs: row[2], maxTimeMs: row[3], numSamples: row[4], data: row[1] };
+      }
       if (s.chunk !== null) data = s.chunk.view();
       else {
-        const row = this.stmts.lastChunk.get({ s: s.ref }) as [number, Buffer] | undefined;
-        if (row === undefined || crc32(row[1]) !== row[0]) continue;
+        if (!rowIntact) continue;
         data = row[1];
       }
       try {
@@ -1006,6 +1026,7 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
     const row = this.stmts.seriesRange.get({ s: s.ref }) as [number | null, number | null];
     const [mint, maxt] = row;
     s.persistedMaxT = maxt ?? -Infinity;
+    s.lastPersisted = null;
     let first = mint ?? Infinity;
     if (s.memChunks !== null) for (const c of s.memChunks) first = Math.min(first, c.minTimeMs);
     if (s.chunk !== null) first = Math.min(first, s.chunk.minTimeMs);
@@ -1308,9 +1329,9 @@ function prepare(db: Database.Database) {
       .raw(),
     lastChunk: db
       .prepare(
-        'SELECT crc, data FROM (' +
+        'SELECT crc, data, mint, maxt, samples FROM (' +
           both(
-            'SELECT crc, data, mint FROM (SELECT crc, data, mint FROM $T WHERE series_id = @s ORDER BY mint DESC LIMIT 1)',
+            'SELECT crc, data, mint, maxt, samples FROM (SELECT crc, data, mint, maxt, samples FROM $T WHERE series_id = @s ORDER BY mint DESC LIMIT 1)',
           ) +
           ') ORDER BY mint DESC LIMIT 1',
       )

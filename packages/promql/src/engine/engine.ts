@@ -229,13 +229,18 @@ function toInstantValue(value: EvalValue, grid: StepGrid): QueryValue {
       return { type: 'string', timestampMs: t, value: value.value };
     case 'vector': {
       const samples: InstantSample[] = [];
+      // Evaluation keeps label sets unique per step; only dropping names at
+      // the end can make two equal, so only then is it checked.
+      const check = value.series.some((s) => s.dropName && s.present[0]);
       const keys = new Set<string>();
       for (const s of value.series) {
         if (!s.present[0]) continue;
         const labels = finalLabels(s.labels, s.dropName);
-        const key = labelSetKey(labels);
-        if (keys.has(key)) throw executionError(DUPLICATE_LABELSET);
-        keys.add(key);
+        if (check) {
+          const key = labelSetKey(labels);
+          if (keys.has(key)) throw executionError(DUPLICATE_LABELSET);
+          keys.add(key);
+        }
         samples.push({ labels, timestampMs: t, value: s.values[0]! });
       }
       return { type: 'vector', samples };

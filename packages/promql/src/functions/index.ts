@@ -5,6 +5,7 @@ import type { FunctionImplementation } from './types.js';
 import {
   histogramFractionFn,
   histogramQuantileFn,
+  histogramQuantilesFn,
   sortByLabelDescFn,
   sortByLabelFn,
   sortDescFn,
@@ -30,19 +31,21 @@ export const FUNCTIONS: ReadonlyMap<string, FunctionImplementation> = new Map<
   ['sort_by_label', sortByLabelFn],
   ['sort_by_label_desc', sortByLabelDescFn],
   ['histogram_quantile', histogramQuantileFn],
+  ['histogram_quantiles', histogramQuantilesFn],
   ['histogram_fraction', histogramFractionFn],
 ]);
 
 export { absentLabels } from './absent.js';
+export { KahanSum } from './numeric.js';
 export { DATE_FUNCTIONS };
 export { kahanInc, parseGoFloat, formatGoG, formatGoF, formatGoShortest } from './numeric.js';
 export { sampleQuantile, bucketQuantile, bucketFraction } from './quantile.js';
 export type { ClassicBucket, BucketQuantileResult } from './quantile.js';
-export { extrapolatedRate, linearRegression } from './range.js';
+export { extrapolatedRate, extendedRate, linearRegression } from './range.js';
 export { civilTime } from './elementwise.js';
 export type { CivilTime } from './elementwise.js';
 export { setLabel, expandTemplate, isValidUtf8LabelName } from './labels.js';
-export { naturalLess } from './vector.js';
+export { naturalLess, formatOpenMetricsFloat } from './vector.js';
 export type {
   FunctionContext,
   SampleWindow,

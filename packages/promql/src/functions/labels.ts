@@ -145,7 +145,7 @@ function labelReplaceRegex(stringArgs: readonly string[]): RegExp {
 /** `label_replace(v, dst, replacement, src, regex)`; `stringArgs` = `[dst, replacement, src, regex]`. */
 export const labelReplace: LabelFunction = {
   kind: 'labels',
-  validate(stringArgs) {
+  validate: (stringArgs) => {
     labelReplaceRegex(stringArgs);
   },
   compute(labels, stringArgs) {

@@ -19,6 +19,33 @@ export function kahanInc(inc: number, sum: number, c: number): [number, number] 
   return [t, c + (inc - t + sum)];
 }
 
+/**
+ * A running Kahan–Neumaier sum with the same arithmetic as
+ * {@link kahanInc}, without allocating per added value (for hot loops).
+ * `value()` is the compensated total. Not shared between queries.
+ */
+export class KahanSum {
+  /** The running (uncompensated) sum. */
+  sum = 0;
+  /** The running compensation. */
+  c = 0;
+
+  /** Adds `inc`. */
+  add(inc: number): void {
+    const sum = this.sum;
+    const t = sum + inc;
+    if (t === Infinity || t === -Infinity) this.c = 0;
+    else if (Math.abs(sum) >= Math.abs(inc)) this.c += sum - t + inc;
+    else this.c += inc - t + sum;
+    this.sum = t;
+  }
+
+  /** The compensated sum (`sum + c`). */
+  value(): number {
+    return this.sum + this.c;
+  }
+}
+
 const DECIMAL_FLOAT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const HEX_FLOAT = /^([+-]?)0[xX]([0-9a-fA-F]*)\.?([0-9a-fA-F]*)[pP]([+-]?\d+)$/;
 const SPECIAL_FLOAT = /^(?:([+-]?)(inf|infinity)|(nan))$/i;

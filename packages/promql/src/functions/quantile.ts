@@ -11,23 +11,41 @@ export interface ClassicBucket {
   count: number;
 }
 
+/** Ascending, NaN first (Prometheus's `vectorByValueHeap` order). */
+function compareNaNFirst(a: number, b: number): number {
+  if (Number.isNaN(a)) return Number.isNaN(b) ? 0 : -1;
+  if (Number.isNaN(b)) return 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Sorts in place, ascending with NaN first; insertion sort for short inputs (range windows). */
+export function sortNaNFirst(values: number[]): void {
+  const n = values.length;
+  if (n > 48) {
+    values.sort(compareNaNFirst);
+    return;
+  }
+  for (let i = 1; i < n; i++) {
+    const v = values[i]!;
+    let j = i - 1;
+    while (j >= 0 && compareNaNFirst(values[j]!, v) > 0) {
+      values[j + 1] = values[j]!;
+      j--;
+    }
+    values[j + 1] = v;
+  }
+}
+
 /**
  * The φ-quantile of `values` with linear interpolation between the two
  * nearest ranks (rank = φ·(n−1)). NaN values sort first. NaN for no values
  * or φ NaN; −Inf for φ < 0, +Inf for φ > 1. Sorts `values` in place.
  */
-export function sampleQuantile(q: number, values: Float64Array): number {
+export function sampleQuantile(q: number, values: number[]): number {
   if (values.length === 0 || Number.isNaN(q)) return NaN;
   if (q < 0) return -Infinity;
   if (q > 1) return Infinity;
-  // Float64Array.prototype.sort orders NaN last; Prometheus orders it first.
-  values.sort();
-  let nans = 0;
-  while (nans < values.length && Number.isNaN(values[values.length - 1 - nans]!)) nans++;
-  if (nans > 0) {
-    values.copyWithin(nans, 0, values.length - nans);
-    values.fill(NaN, 0, nans);
-  }
+  sortNaNFirst(values);
   const n = values.length;
   const rank = q * (n - 1);
   const lowerIndex = Math.max(0, Math.floor(rank));

@@ -1,7 +1,7 @@
 import { ErrorCodes, VigilError } from '@vigil/model';
 import { labelValue, type SeriesLabels } from '@vigil/storage';
 import type { FunctionContext, RangeFunction, SampleWindow } from './types.js';
-import { formatGoF, formatGoG, kahanInc } from './numeric.js';
+import { KahanSum, formatGoF, formatGoG } from './numeric.js';
 import { sampleQuantile } from './quantile.js';
 
 /**
@@ -27,22 +27,14 @@ const COUNTER_SUFFIXES = ['_total', '_sum', '_count', '_bucket'];
 
 /**
  * The info Prometheus's evaluator attaches when `rate`/`increase` produce a
- * value for a series that does not look like a counter: by its `__type__`
- * label when it has one, else by the metric name's suffix.
+ * value for a series whose metric name does not end in a counter suffix
+ * (the evaluator calls it once per series that produced a value). Upstream
+ * checks the `__type__` label instead only with the `type-and-unit-labels`
+ * feature, which Vigil does not have.
  */
 function checkCounter(labels: SeriesLabels, ctx: FunctionContext): void {
   const name = labelValue(labels, '__name__');
   if (name === '') return;
-  const type = labelValue(labels, '__type__');
-  if (type !== '') {
-    if (type !== 'counter' && type !== 'histogram') {
-      ctx.annotations.info(
-        `metric might not be a counter, __type__ label is not set to "counter" or "histogram", got ${JSON.stringify(type)}: ${JSON.stringify(name)}`,
-        argPos(ctx, 0),
-      );
-    }
-    return;
-  }
   if (!COUNTER_SUFFIXES.some((s) => name.endsWith(s))) {
     ctx.annotations.info(
       `metric might not be a counter, name does not end in _total/_sum/_count/_bucket: ${JSON.stringify(name)}`,
@@ -94,6 +86,72 @@ export function extrapolatedRate(
   return result * factor;
 }
 
+/** The first index in [lo, hi) where `pred` holds, or `hi` (Go's `sort.Search`). */
+function search(lo: number, hi: number, pred: (i: number) => boolean): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (pred(mid)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/**
+ * Prometheus's `extendedRate`, for `rate`/`increase`/`delta` over the
+ * experimental `anchored` and `smoothed` range selectors. Unlike every other
+ * function here it reads samples outside (rangeStart, rangeEnd]: the
+ * evaluator must put into `[from, to)` the samples of the extended range, for
+ * `anchored` up to rangeEnd and including the last sample at or before
+ * rangeStart, for `smoothed` also the first sample at or after rangeEnd.
+ * `anchored` takes the value at the last sample before the range as the
+ * start; `smoothed` interpolates both edges linearly (a counter drop counts
+ * as a reset to 0). No output when no sample is inside the range.
+ */
+export function extendedRate(
+  w: SampleWindow,
+  isCounter: boolean,
+  isRate: boolean,
+  smoothed: boolean,
+): number | undefined {
+  const { timestampsMs: ts, values: vs, from, to } = w;
+  if (to <= from) return undefined;
+  const rangeStart = w.rangeStartMs;
+  const rangeEnd = w.rangeEndMs;
+  let last = to - 1;
+  let first = Math.max(from, search(from, last, (i) => ts[i]! > rangeStart) - 1);
+  if (smoothed) last = search(from, last, (i) => ts[i]! >= rangeEnd);
+  if (ts[last]! <= rangeStart) return undefined;
+  const interpolate = (a: number, b: number, t: number): number => {
+    let y1 = vs[a]!;
+    const y2 = vs[b]!;
+    if (isCounter && y2 < y1) y1 = 0;
+    return y1 + ((y2 - y1) * (t - ts[a]!)) / (ts[b]! - ts[a]!);
+  };
+  const left =
+    smoothed && ts[first]! < rangeStart && first + 1 < to
+      ? interpolate(first, first + 1, rangeStart)
+      : vs[first]!;
+  const right =
+    smoothed && last > from && ts[last]! > rangeEnd
+      ? interpolate(last - 1, last, rangeEnd)
+      : vs[last]!;
+  let result = right - left;
+  if (isCounter) {
+    // Resets at the edges are already in left/right; correct the ones inside.
+    if (ts[first]! <= rangeStart) first++;
+    if (ts[last]! >= rangeEnd) last--;
+    let prev = left;
+    for (let i = first; i <= last; i++) {
+      const v = vs[i]!;
+      if (v < prev) result += prev;
+      prev = v;
+    }
+    if (right < prev) result += prev;
+  }
+  if (isRate) result /= (rangeEnd - rangeStart) / 1000;
+  return result;
+}
+
 /**
  * `irate`/`idelta`: from the last two samples. `irate` takes a drop as a
  * counter reset (the result is then the last value) and divides by their
@@ -127,14 +185,10 @@ export function linearRegression(
 ): { slope: number; intercept: number } {
   const { timestampsMs: ts, values: vs, from, to } = w;
   let n = 0;
-  let sumX = 0;
-  let cX = 0;
-  let sumY = 0;
-  let cY = 0;
-  let sumXY = 0;
-  let cXY = 0;
-  let sumX2 = 0;
-  let cX2 = 0;
+  const kX = new KahanSum();
+  const kY = new KahanSum();
+  const kXY = new KahanSum();
+  const kX2 = new KahanSum();
   const initY = vs[from]!;
   let constY = true;
   for (let i = from; i < to; i++) {
@@ -142,19 +196,19 @@ export function linearRegression(
     if (constY && i > from && y !== initY) constY = false;
     n += 1;
     const x = (ts[i]! - interceptTimeMs) / 1e3;
-    [sumX, cX] = kahanInc(x, sumX, cX);
-    [sumY, cY] = kahanInc(y, sumY, cY);
-    [sumXY, cXY] = kahanInc(x * y, sumXY, cXY);
-    [sumX2, cX2] = kahanInc(x * x, sumX2, cX2);
+    kX.add(x);
+    kY.add(y);
+    kXY.add(x * y);
+    kX2.add(x * x);
   }
   if (constY) {
     if (initY === Infinity || initY === -Infinity) return { slope: NaN, intercept: NaN };
     return { slope: 0, intercept: initY };
   }
-  sumX += cX;
-  sumY += cY;
-  sumXY += cXY;
-  sumX2 += cX2;
+  const sumX = kX.value();
+  const sumY = kY.value();
+  const sumXY = kXY.value();
+  const sumX2 = kX2.value();
   const covXY = sumXY - (sumX * sumY) / n;
   const varX = sumX2 - (sumX * sumX) / n;
   const slope = covXY / varX;
@@ -169,41 +223,42 @@ export function linearRegression(
 export function avgOverTime(w: SampleWindow): number | undefined {
   const { values: vs, from, to } = w;
   if (to <= from) return undefined;
-  let sum = vs[from]!;
+  // Direct mean (sum / count) while the sum stays finite, then the
+  // incremental mean; both Kahan-compensated.
+  const k = new KahanSum();
+  k.sum = vs[from]!;
   let count = 1;
-  let mean = 0;
-  let c = 0;
   let incremental = false;
   for (let i = from + 1; i < to; i++) {
     const v = vs[i]!;
     count = i - from + 1;
     if (!incremental) {
-      const [newSum, newC] = kahanInc(v, sum, c);
-      if (newSum !== Infinity && newSum !== -Infinity) {
-        sum = newSum;
-        c = newC;
-        continue;
-      }
+      const prevSum = k.sum;
+      const prevC = k.c;
+      k.add(v);
+      if (k.sum !== Infinity && k.sum !== -Infinity) continue;
+      // The sum overflowed: continue from the mean of the values so far.
       incremental = true;
-      mean = sum / (count - 1);
-      c /= count - 1;
+      k.sum = prevSum / (count - 1);
+      k.c = prevC / (count - 1);
     }
     const q = (count - 1) / count;
-    [mean, c] = kahanInc(v / count, q * mean, q * c);
+    k.sum *= q;
+    k.c *= q;
+    k.add(v / count);
   }
-  if (incremental) return mean + c;
-  return sum / count + c / count;
+  if (incremental) return k.sum + k.c;
+  return k.sum / count + k.c / count;
 }
 
 /** `sum_over_time`: Kahan–Neumaier sum. */
 export function sumOverTime(w: SampleWindow): number | undefined {
   const { values: vs, from, to } = w;
   if (to <= from) return undefined;
-  let sum = 0;
-  let c = 0;
-  for (let i = from; i < to; i++) [sum, c] = kahanInc(vs[i]!, sum, c);
-  if (sum === Infinity || sum === -Infinity) return sum;
-  return sum + c;
+  const k = new KahanSum();
+  for (let i = from; i < to; i++) k.add(vs[i]!);
+  if (k.sum === Infinity || k.sum === -Infinity) return k.sum;
+  return k.value();
 }
 
 /** Population variance by Welford's method with Kahan-compensated mean and sum of squares. */
@@ -211,18 +266,16 @@ export function varianceOverTime(w: SampleWindow): number | undefined {
   const { values: vs, from, to } = w;
   if (to <= from) return undefined;
   let count = 0;
-  let mean = 0;
-  let cMean = 0;
-  let aux = 0;
-  let cAux = 0;
+  const mean = new KahanSum();
+  const aux = new KahanSum();
   for (let i = from; i < to; i++) {
     const v = vs[i]!;
     count++;
-    const delta = v - (mean + cMean);
-    [mean, cMean] = kahanInc(delta / count, mean, cMean);
-    [aux, cAux] = kahanInc(delta * (v - (mean + cMean)), aux, cAux);
+    const delta = v - mean.value();
+    mean.add(delta / count);
+    aux.add(delta * (v - mean.value()));
   }
-  return (aux + cAux) / count;
+  return aux.value() / count;
 }
 
 /**
@@ -245,8 +298,11 @@ function pickIndex(w: SampleWindow, better: (cur: number, pick: number) => boole
   return at;
 }
 
-function windowValues(w: SampleWindow): Float64Array {
-  return w.values.slice(w.from, w.to);
+/** The window's values as a fresh plain array (sorting scratch space; NaN payloads do not matter here). */
+function windowValues(w: SampleWindow): number[] {
+  const out = new Array<number>(w.to - w.from);
+  for (let i = w.from; i < w.to; i++) out[i - w.from] = w.values[i]!;
+  return out;
 }
 
 /** `changes`: how often the value changed (NaN to NaN is no change). */
@@ -322,14 +378,15 @@ function quantileOverTime(
   return sampleQuantile(q, windowValues(w));
 }
 
-/** `mad_over_time`: the median of the absolute deviations from the median. */
+/** `mad_over_time`: the median of the absolute deviations from the median; NaN when any sample is NaN. */
 function madOverTime(w: SampleWindow): number | undefined {
   if (w.to <= w.from) return undefined;
   const values = windowValues(w);
+  // A NaN sample makes the median undefined: NaN, not a silently skewed result.
+  if (values.some(Number.isNaN)) return NaN;
   const median = sampleQuantile(0.5, values);
-  const deviations = new Float64Array(values.length);
-  for (let i = 0; i < values.length; i++) deviations[i] = Math.abs(values[i]! - median);
-  return sampleQuantile(0.5, deviations);
+  for (let i = 0; i < values.length; i++) values[i] = Math.abs(values[i]! - median);
+  return sampleQuantile(0.5, values);
 }
 
 function nonEmpty(f: (w: SampleWindow) => number): (w: SampleWindow) => number | undefined {

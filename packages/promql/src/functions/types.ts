@@ -82,7 +82,7 @@ export interface ElementwiseFunction {
    * outputs nothing at this step (upstream `clamp` with min > max returns an
    * empty vector); the evaluator then skips `compute` for every sample.
    */
-  dropsAll?(scalarArgs: readonly number[]): boolean;
+  readonly dropsAll?: (scalarArgs: readonly number[]) => boolean;
 }
 
 /**
@@ -99,7 +99,7 @@ export interface LabelFunction {
    * vector is empty). Throws a `PROMQL_EXECUTION` `VigilError`. `compute`
    * checks them too, so calling `validate` is optional.
    */
-  validate?(stringArgs: readonly string[]): void;
+  readonly validate?: (stringArgs: readonly string[]) => void;
   compute(labels: SeriesLabels, stringArgs: readonly string[], ctx: FunctionContext): SeriesLabels;
 }
 

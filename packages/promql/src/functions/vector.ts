@@ -1,7 +1,9 @@
+import { ErrorCodes, VigilError } from '@vigil/model';
 import type { SeriesLabels } from '@vigil/storage';
 import { compareLabels, labelValue, labelsKey } from '@vigil/storage';
 import type { FunctionContext, VectorElement, VectorFunction } from './types.js';
 import { formatGoG, parseGoFloat } from './numeric.js';
+import { setLabel } from './labels.js';
 import type { ClassicBucket } from './quantile.js';
 import { bucketFraction, bucketQuantile } from './quantile.js';
 
@@ -170,6 +172,51 @@ function groupBuckets(
   return [...groups.values()];
 }
 
+function warnInvalidQuantile(q: number, ctx: FunctionContext, arg: number): void {
+  if (Number.isNaN(q) || q < 0 || q > 1) {
+    ctx.annotations.warn(
+      `quantile value should be between 0 and 1, got ${formatGoG(q)}`,
+      argPos(ctx, arg),
+    );
+  }
+}
+
+const FORCED_MONOTONICITY =
+  'input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile)';
+
+/**
+ * One group's quantile, adding the info upstream attaches when bucket
+ * counts had to be made monotonic (with the metric name, as with delayed
+ * name removal). Upstream also widens that info with the bucket range, the
+ * largest fix and the time range over all steps; `Annotations` cannot merge,
+ * so only the fixed text is reported.
+ */
+function groupQuantile(q: number, group: BucketGroup, ctx: FunctionContext, arg: number): number {
+  const result = bucketQuantile(
+    q,
+    group.buckets.map((b) => ({ ...b })),
+  );
+  if (result.forcedMonotonic) {
+    const name = labelValue(group.labels, '__name__');
+    ctx.annotations.info(
+      FORCED_MONOTONICITY + (name === '' ? '' : ` for metric name ${JSON.stringify(name)}`),
+      argPos(ctx, arg),
+    );
+  }
+  return result.value;
+}
+
+/**
+ * Formats a quantile for a label value as Prometheus's
+ * `FormatOpenMetricsFloat`: shortest form, `.0` added to integers, `NaN`,
+ * `+Inf`, `-Inf`.
+ */
+export function formatOpenMetricsFloat(v: number): string {
+  const text = formatGoG(v);
+  if (!Number.isFinite(v) || /[e.]/.test(text)) return text;
+  return text + '.0';
+}
+
 /**
  * `histogram_quantile(φ, v)` over classic buckets: one output per bucket
  * group, `le` removed, the metric name dropped when the result is returned.
@@ -180,24 +227,44 @@ export const histogramQuantileFn: VectorFunction = {
   kind: 'vector',
   compute(input, scalarArgs, _strings, ctx) {
     const q = scalarArgs[0] ?? NaN;
-    if (Number.isNaN(q) || q < 0 || q > 1) {
-      ctx.annotations.warn(
-        `quantile value should be between 0 and 1, got ${formatGoG(q)}`,
-        argPos(ctx, 0),
-      );
-    }
+    warnInvalidQuantile(q, ctx, 0);
+    return groupBuckets(input, ctx, 1).map((group) => ({
+      labels: group.labels,
+      value: groupQuantile(q, group, ctx, 1),
+      dropName: true,
+    }));
+  },
+};
+
+/**
+ * `histogram_quantiles(v, label, φ...)` (experimental) over classic
+ * buckets: one output per φ and bucket group, labelled `label="<φ>"`.
+ * `scalarArgs` are the φs, `stringArgs[0]` the label. Fails (as upstream's
+ * evaluator) when the label makes two outputs identical.
+ */
+export const histogramQuantilesFn: VectorFunction = {
+  kind: 'vector',
+  compute(input, scalarArgs, stringArgs, ctx) {
+    const label = stringArgs[0] ?? '';
+    scalarArgs.forEach((q, i) => warnInvalidQuantile(q, ctx, 2 + i));
+    const groups = groupBuckets(input, ctx, 0);
     const out: VectorElement[] = [];
-    for (const group of groupBuckets(input, ctx, 1)) {
-      const result = bucketQuantile(q, group.buckets);
-      if (result.forcedMonotonic) {
-        const name = labelValue(group.labels, '__name__');
-        ctx.annotations.info(
-          'input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile)' +
-            (name === '' ? '' : ` for metric name ${JSON.stringify(name)}`),
-          argPos(ctx, 1),
-        );
+    const seen = new Set<string>();
+    for (const q of scalarArgs) {
+      const qText = formatOpenMetricsFloat(q);
+      for (const group of groups) {
+        const labels = setLabel(group.labels, label, qText);
+        const key = labelsKey(withoutLabel(labels, '__name__'));
+        if (seen.has(key)) {
+          throw new VigilError(
+            ErrorCodes.PROMQL_EXECUTION,
+            'vector cannot contain metrics with the same labelset',
+            { details: { function: 'histogram_quantiles', label } },
+          );
+        }
+        seen.add(key);
+        out.push({ labels, value: groupQuantile(q, group, ctx, 0), dropName: true });
       }
-      out.push({ labels: group.labels, value: result.value, dropName: true });
     }
     return out;
   },

@@ -6,15 +6,19 @@ import { FUNCTION_SIGNATURES } from './function-table.js';
  * not change token boundaries. This rewrites a copy of the query for lezer,
  * keeping every offset, so positions and token texts are read from the
  * original query:
- * - `2.` (a number with a trailing dot) becomes `2 `;
+ * - `2.` (a number with a trailing dot) becomes `2 `, `0X1F` becomes `0x1F`;
  * - `STEP(` / `Range(` / `MIN_OF(` … are lower-cased (Prometheus reads these
  *   duration functions case-insensitively);
  * - a call of a function lezer does not know (`min_of(…)` outside a duration)
  *   is renamed to a known function of the same length; the parser takes the
  *   name from the original text.
  */
+const NUMBER = /0[xX][0-9a-fA-F_]+|[0-9_]*(\.[0-9_]*)?([eE][+-]?[0-9_]+)?[a-zA-Z0-9_]*/y;
+const WORD = /[a-zA-Z_:][a-zA-Z0-9_:]*/y;
+
 export function lezerInput(query: string): string {
   const out = query.split('');
+  let changed = false;
   let i = 0;
   let bracketDepth = 0;
   const significant: string[] = [];
@@ -38,22 +42,29 @@ export function lezerInput(query: string): string {
       while (i < query.length && query[i] !== '\n') i++;
       continue;
     }
-    if (/\s/.test(ch)) {
+    if (ch === ' ' || ch === '\n' || ch === '\t' || ch === '\r') {
       i++;
       continue;
     }
     if (/[0-9]/.test(ch) || (ch === '.' && /[0-9]/.test(query[i + 1] ?? ''))) {
-      const m = /^(0[xX][0-9a-fA-F_]+|[0-9_]*(\.[0-9_]*)?([eE][+-]?[0-9_]+)?[a-zA-Z0-9_]*)/.exec(
-        query.slice(i),
-      );
+      NUMBER.lastIndex = i;
+      const m = NUMBER.exec(query);
       const tok = m?.[0] ?? ch;
-      if (/^[0-9_]+\.$/.test(tok)) out[i + tok.length - 1] = ' ';
+      if (tok.endsWith('.') && /^[0-9_]+\.$/.test(tok)) {
+        out[i + tok.length - 1] = ' ';
+        changed = true;
+      }
+      if (tok.startsWith('0X')) {
+        out[i + 1] = 'x';
+        changed = true;
+      }
       i += Math.max(tok.length, 1);
       significant.push('num');
       continue;
     }
     if (/[a-zA-Z_:]/.test(ch)) {
-      const m = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(query.slice(i));
+      WORD.lastIndex = i;
+      const m = WORD.exec(query);
       const word = m?.[0] ?? ch;
       let j = i + word.length;
       while (j < query.length && /\s/.test(query[j] ?? '')) j++;
@@ -64,11 +75,14 @@ export function lezerInput(query: string): string {
         nextParenIsDuration = inDuration;
         if (['step', 'range', 'min_of', 'max_of'].includes(lower) && lower !== word) {
           for (let k = 0; k < word.length; k++) out[i + k] = lower[k] ?? '';
+          changed = true;
         }
         if (!inDuration && FUNCTION_SIGNATURES.has(word) && !lezerKnows(word)) {
           const stand = standIn(word.length);
-          if (stand !== undefined)
+          if (stand !== undefined) {
             for (let k = 0; k < word.length; k++) out[i + k] = stand[k] ?? '';
+            changed = true;
+          }
         }
       }
       significant.push(word.toLowerCase());
@@ -90,7 +104,7 @@ export function lezerInput(query: string): string {
     significant.push(ch);
     i++;
   }
-  return out.join('');
+  return changed ? out.join('') : query;
 }
 
 function afterOffset(tokens: readonly string[]): boolean {

@@ -5,6 +5,7 @@ import {
   VigilError,
   isVigilError,
   newLabelMatcher,
+  parseDurationMs,
   type LabelMatcher,
   type MatchType,
 } from '@vigil/model';
@@ -183,6 +184,13 @@ class Parser {
     ) {
       this.#fail('unterminated quoted string', { start: badString.from, end: this.#q.length });
     }
+    const lexError = lexerError(this.#q);
+    if (
+      lexError !== undefined &&
+      (firstError === undefined || (lexError.at ?? lexError.pos.start) <= firstError.from)
+    ) {
+      this.#fail(lexError.message, lexError.pos);
+    }
     if (firstError === undefined) {
       if (children(top).length === 0) {
         this.#fail('no expression found in input', { start: 0, end: 0 });
@@ -191,12 +199,27 @@ class Parser {
     }
     const unknownCall = this.#findUnknownCall(top, firstError.from);
     if (unknownCall !== undefined) {
+      // Prometheus only reports the unknown name once the call is complete.
+      if (lexError !== undefined) this.#fail(lexError.message, lexError.pos);
       this.#fail(`unknown function with name ${goQuote(unknownCall.name)}`, unknownCall.pos);
     }
     if (this.#q.trim() === '') this.#fail('no expression found in input', { start: 0, end: 0 });
     const at = skipSpace(this.#q, firstError.from);
+    if (this.#q[at] === ')') {
+      let before = at - 1;
+      while (before >= 0 && /\s/.test(this.#q[before] ?? '')) before--;
+      if (this.#q[before] === ',') {
+        this.#fail('trailing commas not allowed in function call args', {
+          start: before,
+          end: before + 1,
+        });
+      }
+    }
     const token = describeToken(this.#q, at);
-    this.#fail(`unexpected ${token.desc}`, { start: at, end: token.end });
+    this.#fail(`unexpected ${token.desc}${errorContext(firstError)}`, {
+      start: at,
+      end: token.end,
+    });
   }
 
   /**
@@ -379,7 +402,7 @@ class Parser {
     innerNode: SyntaxNode,
     durNode: SyntaxNode,
   ): MatrixSelector {
-    const bracket = { start: innerNode.to, end: node.to };
+    const bracket = { start: this.#q.indexOf('[', innerNode.to), end: node.to };
     if (inner.type !== 'VectorSelector') {
       return this.#fail('ranges only allowed for vector selectors', bracket);
     }
@@ -442,14 +465,16 @@ class Parser {
         this.#pos(node),
       );
     }
-    const offset = this.#duration(durNode);
+    const duration = this.#duration(durNode);
+    // As upstream, `offset 0` is no offset.
+    const offset = duration.kind === 'literal' && duration.ms === 0 ? undefined : duration;
     const end = node.to;
     return this.#pushDown(this.#expr(innerNode), end, (inner) =>
       this.#setOffset(inner, offset, end),
     );
   }
 
-  #setOffset(inner: Expr, offset: DurationValue, end: number): Expr {
+  #setOffset(inner: Expr, offset: DurationValue | undefined, end: number): Expr {
     const target = this.#modifierTarget(inner, 'offset');
     switch (target.type) {
       case 'VectorSelector':
@@ -712,18 +737,8 @@ class Parser {
     if (func.experimental && !this.#experimental) {
       this.#fail(`function ${goQuote(name)} is not enabled`, this.#pos(idNode));
     }
-    this.#checkTrailingComma(bodyNode);
     const args = this.#callArgs(bodyNode);
     return { type: 'Call', func, args, pos: this.#pos(node) };
-  }
-
-  #checkTrailingComma(body: SyntaxNode): void {
-    const inner = this.#q.slice(body.from, body.to);
-    const m = /,(\s|#[^\n]*)*\)$/.exec(inner);
-    if (m !== null && children(body).some(isExprNode)) {
-      const at = body.from + m.index;
-      this.#fail('trailing commas not allowed in function call args', { start: at, end: at + 1 });
-    }
   }
 
   // ------------------------------------------------------------ durations
@@ -1077,16 +1092,6 @@ function evalLiteralDuration(e: Expr): number {
   }
 }
 
-const DURATION_UNITS_MS: Readonly<Record<string, number>> = {
-  y: 365 * 24 * 3600 * 1000,
-  w: 7 * 24 * 3600 * 1000,
-  d: 24 * 3600 * 1000,
-  h: 3600 * 1000,
-  m: 60 * 1000,
-  s: 1000,
-  ms: 1,
-};
-
 /**
  * The value of a number token as Prometheus reads it (seconds for a
  * duration such as `1h30m`), or undefined when it is not a number.
@@ -1098,11 +1103,11 @@ export function parseNumberToken(text: string): number | undefined {
   if (lower === '-inf') return -Infinity;
   if (lower === 'nan') return NaN;
   if (/^(\d+(ms|y|w|d|h|m|s))+$/.test(t)) {
-    let ms = 0;
-    for (const m of t.matchAll(/(\d+)(ms|y|w|d|h|m|s)/g)) {
-      ms += Number(m[1]) * (DURATION_UNITS_MS[m[2] ?? 's'] ?? 0);
+    try {
+      return parseDurationMs(t) / 1000;
+    } catch {
+      return undefined;
     }
-    return ms / 1000;
   }
   if (/^0[xX][0-9a-fA-F_]+$/.test(t)) return parseInt(t.slice(2).replace(/_/g, ''), 16);
   if (/^0[0-7_]+$/.test(t)) return parseInt(t.slice(1).replace(/_/g, ''), 8);
@@ -1111,6 +1116,70 @@ export function parseNumberToken(text: string): number | undefined {
     return Number.isNaN(v) ? undefined : v;
   }
   return undefined;
+}
+
+/**
+ * The text the lexer had read when a number runs into letters (`5i`,
+ * `1x`), or undefined for a well-formed number or duration.
+ */
+function badNumber(rest: string): string | undefined {
+  const m =
+    /^(0[xX][0-9a-fA-F_]+|(\d+(ms|[ywdhms]))+|(\d[\d_]*(\.[\d_]*)?|\.\d[\d_]*)([eE][+-]?\d[\d_]*)?)/.exec(
+      rest,
+    );
+  if (m === null) return undefined;
+  const next = rest[m[0].length] ?? '';
+  if (!/[a-zA-Z_0-9]/.test(next)) return undefined;
+  // Prometheus's scanner stops before the bad character.
+  return /^\d+(ms|[ywdhms])/.test(m[0]) ? m[0] : m[0].replace(/[eE]$/, '');
+}
+
+/** The ` in <context>, expected <what>` suffix Prometheus's grammar adds to a syntax error. */
+function errorContext(error: SyntaxNode): string {
+  const parent = error.parent;
+  if (parent === null) return '';
+  let prev = error.prevSibling;
+  while (prev !== null && (prev.name === 'LineComment' || prev.type.isError))
+    prev = prev.prevSibling;
+  const prevName = prev?.name ?? '';
+  switch (parent.name) {
+    case 'AggregateModifier':
+      return ' in grouping opts, expected "("';
+    case 'GroupingLabels':
+      return prevName === 'LabelName' || prevName === 'QuotedLabelName'
+        ? ' in grouping opts, expected "," or ")"'
+        : ' in grouping opts, expected label';
+    case 'UnquotedLabelMatcher':
+    case 'QuotedLabelMatcher':
+      return prevName === 'MatchOp'
+        ? ' in label matching, expected string'
+        : ' in label matching, expected label matching operator';
+    case 'LabelMatchers':
+      return prevName === 'UnquotedLabelMatcher' ||
+        prevName === 'QuotedLabelMatcher' ||
+        prevName === 'QuotedLabelName'
+        ? ' in label matching, expected "," or "}"'
+        : ' in label matching, expected identifier or "}"';
+    case 'StepInvariantExpr':
+      return ' in @, expected timestamp';
+    case 'OffsetExpr':
+      return ' in offset, expected number, duration, step(), or range()';
+    case 'AggregateExpr':
+      return ' in aggregation';
+    case 'MatrixSelector':
+    case 'SubqueryExpr': {
+      const durations = parent.getChildren('DurationExpr').length;
+      if (durations === 0) {
+        return ' in subquery or range selector, expected number, duration, step(), or range()';
+      }
+      if (parent.name === 'MatrixSelector') return ' in subquery or range, expected ":" or "]"';
+      return durations >= 2
+        ? ' in subquery selector, expected "]"'
+        : ' in subquery selector, expected number, duration, step(), range(), or "]"';
+    }
+    default:
+      return '';
+  }
 }
 
 function isEscapedAt(s: string, i: number): boolean {
@@ -1140,23 +1209,28 @@ const KEYWORDS: ReadonlySet<string> = new Set([
   'offset',
   'on',
   'without',
-  'and',
-  'or',
-  'unless',
-  'atan2',
+  'start',
+  'end',
   'anchored',
   'smoothed',
 ]);
-
-const PUNCTUATION: ReadonlyArray<readonly [string, string]> = [
-  ['(', 'left parenthesis'],
-  [')', 'right parenthesis'],
-  ['{', 'left brace'],
-  ['}', 'right brace'],
-  ['[', 'left bracket'],
-  [']', 'right bracket'],
-];
-
+const AGGREGATORS: ReadonlySet<string> = new Set([
+  'sum',
+  'avg',
+  'count',
+  'min',
+  'max',
+  'group',
+  'stddev',
+  'stdvar',
+  'topk',
+  'bottomk',
+  'count_values',
+  'quantile',
+  'limitk',
+  'limit_ratio',
+]);
+const WORD_OPERATORS: ReadonlySet<string> = new Set(['and', 'or', 'unless', 'atan2']);
 const OPERATORS = [
   '==',
   '!=',
@@ -1174,51 +1248,132 @@ const OPERATORS = [
   '^',
   '>',
   '<',
-  '=',
   '@',
-  ',',
-  ':',
 ];
+const PUNCTUATION = ['(', ')', '{', '}', '[', ']', ',', ':', '='];
 
-/** Describes the token at `at` the way Prometheus's lexer items read in errors. */
+/** Go's `%q` of at most the first 10 characters, then `...` (Prometheus's item text for long values). */
+function itemValue(v: string): string {
+  const chars = [...v];
+  return chars.length > 10 ? `${goQuote(chars.slice(0, 10).join(''))}...` : goQuote(v);
+}
+
+/** Describes the token at `at` as Prometheus's parser names lexer items in "unexpected …" errors. */
 function describeToken(q: string, at: number): { desc: string; end: number } {
   if (at >= q.length) return { desc: 'end of input', end: at };
   const rest = q.slice(at);
-  for (const [ch, name] of PUNCTUATION) {
-    if (rest.startsWith(ch)) return { desc: `${name} ${goQuoteSingle(ch)}`, end: at + 1 };
-  }
   const str = /^("(\\.|[^"\\\n])*"|'(\\.|[^'\\\n])*'|`[^`]*`)/.exec(rest);
-  if (str !== null) return { desc: `string ${goQuote(str[0])}`, end: at + str[0].length };
-  const num =
-    /^(0[xX][0-9a-fA-F]+|(\d+(ms|[ywdhms]))+|\d[\d_]*(\.\d*)?([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?)/.exec(
-      rest,
-    );
-  if (num !== null) {
-    const isDuration = /[ywdhms]$/.test(num[0]);
-    return {
-      desc: `${isDuration ? 'duration' : 'number'} ${goQuote(num[0])}`,
-      end: at + num[0].length,
-    };
-  }
+  if (str !== null) return { desc: `string ${itemValue(str[0])}`, end: at + str[0].length };
+  const dur = /^(\d+(ms|[ywdhms]))+(?![a-zA-Z0-9_])/.exec(rest);
+  if (dur !== null) return { desc: `duration ${itemValue(dur[0])}`, end: at + dur[0].length };
+  const num = /^(0[xX][0-9a-fA-F_]+|\d[\d_]*(\.[\d_]*)?([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?)/.exec(
+    rest,
+  );
+  if (num !== null) return { desc: `number ${itemValue(num[0])}`, end: at + num[0].length };
   const ident = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(rest);
   if (ident !== null) {
     const word = ident[0];
     const lower = word.toLowerCase();
-    if (KEYWORDS.has(lower)) return { desc: `<${lower}>`, end: at + word.length };
-    return { desc: `identifier ${goQuote(word)}`, end: at + word.length };
+    const end = at + word.length;
+    if (lower === 'inf' || lower === 'nan') return { desc: `number ${goQuote(word)}`, end };
+    if (KEYWORDS.has(lower)) return { desc: `<${word}>`, end };
+    if (WORD_OPERATORS.has(lower)) return { desc: `<op:${word}>`, end };
+    if (AGGREGATORS.has(lower)) return { desc: `<aggr:${word}>`, end };
+    return { desc: `identifier ${goQuote(word)}`, end };
   }
   for (const op of OPERATORS) {
-    if (rest.startsWith(op)) {
-      if (op === ',') return { desc: '","', end: at + 1 };
-      if (op === ':') return { desc: '":"', end: at + 1 };
-      return { desc: `<op:${op}>`, end: at + op.length };
-    }
+    if (rest.startsWith(op)) return { desc: `<op:${op}>`, end: at + op.length };
   }
-  const cp = rest.codePointAt(0) ?? 0;
-  return {
-    desc: `character ${goQuoteSingle(String.fromCodePoint(cp))}`,
-    end: at + String.fromCodePoint(cp).length,
-  };
+  for (const p of PUNCTUATION) {
+    if (rest.startsWith(p)) return { desc: goQuote(p), end: at + 1 };
+  }
+  const ch = String.fromCodePoint(rest.codePointAt(0) ?? 0);
+  return { desc: `character: ${goQuoteSingle(ch)}`, end: at + ch.length };
+}
+
+/**
+ * The errors Prometheus's lexer (not its grammar) reports: unbalanced
+ * parentheses, braces and brackets and characters it cannot read.
+ */
+function lexerError(q: string): { message: string; pos: PositionRange; at?: number } | undefined {
+  let parens = 0;
+  let brace = false;
+  let bracket = false;
+  let i = 0;
+  while (i < q.length) {
+    const ch = q[i] ?? '';
+    if (ch === '"' || ch === "'") {
+      let j = i + 1;
+      while (j < q.length && q[j] !== ch && q[j] !== '\n') j += q[j] === '\\' ? 2 : 1;
+      i = j + 1;
+      continue;
+    }
+    if (ch === '`') {
+      const j = q.indexOf('`', i + 1);
+      i = j < 0 ? q.length : j + 1;
+      continue;
+    }
+    if (ch === '#') {
+      while (i < q.length && q[i] !== '\n') i++;
+      continue;
+    }
+    const at = { start: i, end: i + 1 };
+    switch (ch) {
+      case '(':
+        if (!brace) parens++;
+        break;
+      case ')':
+        if (!brace) {
+          parens--;
+          if (parens < 0) {
+            // Reported after the parenthesis, as the lexer has emitted it.
+            return {
+              message: "unexpected right parenthesis ')'",
+              pos: { start: i + 1, end: q.length },
+              at: i,
+            };
+          }
+        }
+        break;
+      case '{':
+        if (brace) return { message: "unexpected left brace '{'", pos: at };
+        brace = true;
+        break;
+      case '}':
+        if (!brace) return { message: "unexpected character: '}'", pos: at };
+        brace = false;
+        break;
+      case '[':
+        if (bracket) return { message: "unexpected left bracket '['", pos: at };
+        bracket = true;
+        break;
+      case ']':
+        if (!bracket) return { message: "unexpected right bracket ']'", pos: at };
+        bracket = false;
+        break;
+      default:
+        if (brace && !/[\s\w,=!~]/.test(ch)) {
+          const c = String.fromCodePoint(q.codePointAt(i) ?? 0);
+          return { message: `unexpected character inside braces: '${c}'`, pos: at };
+        }
+        if (brace && /[0-9]/.test(ch) && !/\w/.test(q[i - 1] ?? '')) {
+          return { message: `unexpected character inside braces: '${ch}'`, pos: at };
+        }
+        if (!brace && /[0-9.]/.test(ch) && !/[\w.]/.test(q[i - 1] ?? '')) {
+          const bad = badNumber(q.slice(i));
+          if (bad !== undefined) {
+            return { message: `bad number or duration syntax: ${goQuote(bad)}`, pos: at };
+          }
+        }
+        break;
+    }
+    i++;
+  }
+  const end = { start: q.length, end: q.length };
+  if (brace) return { message: 'unexpected end of input inside braces', pos: end };
+  if (bracket) return { message: 'unclosed left bracket', pos: end };
+  if (parens > 0) return { message: 'unclosed left parenthesis', pos: end };
+  return undefined;
 }
 
 function goQuoteSingle(ch: string): string {

@@ -16,7 +16,51 @@ const SIMPLE_ESCAPES: Readonly<Record<string, number>> = {
 };
 
 const utf8 = new TextEncoder();
-const utf8Decoder = new TextDecoder('utf-8');
+
+/**
+ * Decodes UTF-8; a byte that is not part of a valid sequence becomes the
+ * lone surrogate U+DC00 + byte (as Python's `surrogateescape`), so Go
+ * strings with invalid UTF-8 (`"a\xc5z"`) survive and {@link goQuote}
+ * prints them back as `\xc5`.
+ */
+export function decodeUtf8Escaped(bytes: ArrayLike<number>): string {
+  let out = '';
+  let i = 0;
+  const n = bytes.length;
+  const at = (k: number): number => bytes[k] ?? -1;
+  const cont = (k: number): boolean => (at(k) & 0xc0) === 0x80 && at(k) >= 0;
+  while (i < n) {
+    const b = at(i);
+    let cp = -1;
+    let len = 1;
+    if (b < 0x80) {
+      cp = b;
+    } else if (b >= 0xc2 && b <= 0xdf && cont(i + 1)) {
+      cp = ((b & 0x1f) << 6) | (at(i + 1) & 0x3f);
+      len = 2;
+    } else if (b >= 0xe0 && b <= 0xef && cont(i + 1) && cont(i + 2)) {
+      cp = ((b & 0x0f) << 12) | ((at(i + 1) & 0x3f) << 6) | (at(i + 2) & 0x3f);
+      len = 3;
+      if (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000)) cp = -1;
+    } else if (b >= 0xf0 && b <= 0xf4 && cont(i + 1) && cont(i + 2) && cont(i + 3)) {
+      cp =
+        ((b & 0x07) << 18) |
+        ((at(i + 1) & 0x3f) << 12) |
+        ((at(i + 2) & 0x3f) << 6) |
+        (at(i + 3) & 0x3f);
+      len = 4;
+      if (cp < 0x10000 || cp > 0x10ffff) cp = -1;
+    }
+    if (cp < 0) {
+      out += String.fromCharCode(0xdc00 + b);
+      i++;
+    } else {
+      out += String.fromCodePoint(cp);
+      i += len;
+    }
+  }
+  return out;
+}
 
 /**
  * Unquotes a PromQL string literal written with its quotes.
@@ -78,7 +122,7 @@ export function unquoteString(text: string): string {
       throw new Error(`unknown escape sequence ${goRuneDesc(e)}`);
     }
   }
-  return utf8Decoder.decode(new Uint8Array(bytes));
+  return decodeUtf8Escaped(bytes);
 }
 
 function goRuneDesc(ch: string): string {
@@ -126,10 +170,11 @@ export function goQuote(s: string): string {
       default:
         break;
     }
-    if (cp < 0x20 || cp === 0x7f) {
+    if (cp >= 0xdc80 && cp <= 0xdcff) {
+      // A byte of invalid UTF-8, kept by decodeUtf8Escaped.
+      out += `\\x${(cp - 0xdc00).toString(16).padStart(2, '0')}`;
+    } else if (cp < 0x20 || cp === 0x7f) {
       out += `\\x${cp.toString(16).padStart(2, '0')}`;
-    } else if (cp === 0xfffd && ch !== '\ufffd') {
-      out += ch;
     } else if (!isPrintable(cp)) {
       out +=
         cp > 0xffff

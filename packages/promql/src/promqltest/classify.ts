@@ -1,5 +1,5 @@
 import { PointKind, readQuoted } from './script.js';
-import type { EvalCommand, TestScript } from './script.js';
+import type { EvalCommand, LoadCommand, TestScript } from './script.js';
 
 /**
  * Decides which evals of a test script the float-only, non-experimental
@@ -18,7 +18,7 @@ export type EvalScope =
 
 /** What the lexer found in a query. */
 export interface QueryFeatures {
-  /** Names called as functions (identifier followed by `(`, not after `@`). */
+  /** Names called as functions, lower-cased (identifier followed by `(`, not after `@`). */
   readonly calls: ReadonlySet<string>;
   /** Every identifier outside strings (metric names, label names, keywords, functions). */
   readonly identifiers: ReadonlySet<string>;
@@ -29,7 +29,7 @@ export interface QueryFeatures {
   readonly selectors: readonly SelectorSketch[];
   /** Uses the histogram trim operators `</` or `>/`. */
   readonly trimOps: boolean;
-  /** Uses `anchored` / `smoothed` after a range. */
+  /** Uses the `anchored` / `smoothed` modifiers (after a range or an instant selector). */
   readonly extendedRange: boolean;
   /** Uses the `limitk` / `limit_ratio` aggregators. */
   readonly limitAggregators: boolean;
@@ -151,24 +151,27 @@ export function analyzeQuery(query: string): QueryFeatures {
     if (m !== null) {
       const ident = m[0];
       identifiers.add(ident);
+      const lower = ident.toLowerCase();
       const j = nextSignificant(IDENT_RE.lastIndex);
       const next = query[j];
       if (braceDepth === 0) {
-        if (next === '(' && prev !== '@') calls.add(ident);
+        // Keywords (`STEP()`, `SUM`, `LIMITK`) are case-insensitive; names are lowered here.
+        if (next === '(' && prev !== '@') calls.add(lower);
         else if (next === '{') {
           const sel = readMatchers(query, j);
           selectors.push({ name: ident, matchers: sel.matchers });
         } else if (!KEYWORDS.has(ident.toLowerCase()))
           selectors.push({ name: ident, matchers: [] });
         if (
-          (ident === 'anchored' || ident === 'smoothed') &&
-          prev === ']' &&
+          (lower === 'anchored' || lower === 'smoothed') &&
+          /[\w\]})]$/.test(prev) &&
           next !== '(' &&
           next !== '{'
         ) {
+          // After an operand (`x[5m] anchored`, `metric smoothed`, `x offset -100 smoothed`).
           extendedRange = true;
         }
-        if (ident === 'limitk' || ident === 'limit_ratio') {
+        if (lower === 'limitk' || lower === 'limit_ratio') {
           const after = query.slice(j, j + 8);
           if (next === '(' || /^(by|without)\b/.test(after)) limitAggregators = true;
         }
@@ -297,10 +300,13 @@ export function selectorMayMatch(
  * it. Built by {@link classifyScript}.
  */
 export interface EvalContext {
-  /** A `load_with_nhcb` block was loaded. */
-  readonly nhcb: boolean;
-  /** Label sets (name → value, empty values dropped) of series with a histogram sample. */
+  /** Label sets (name → value, empty values dropped) of series with a `{{…}}` sample. */
   readonly histogramSeries: readonly Readonly<Record<string, string>>[];
+  /**
+   * Label sets of the NHCB series a `load_with_nhcb` block makes from its
+   * classic `_bucket`/`_count`/`_sum` series: base name, labels without `le`.
+   */
+  readonly nhcbSeries: readonly Readonly<Record<string, string>>[];
   /** `@st` start-timestamp lines were loaded. */
   readonly startTimestamps: boolean;
 }
@@ -308,11 +314,13 @@ export interface EvalContext {
 /**
  * Classifies one eval (rules in order):
  *
- * 1. `native-histogram` when the context holds `load_with_nhcb` data (its
- *    classic series are also queried as NHCB upstream), when one of the
- *    query's selectors (name and `{…}` matchers, read by the lexer) matches
- *    a series of its context that holds a `{{…}}` histogram sample, when the expected output holds a histogram, or when
- *    the query uses a native-only function or a trim operator `</`, `>/`.
+ * 1. `native-histogram` when one of the query's selectors (name and `{…}`
+ *    matchers, read by the lexer) matches a histogram series of its
+ *    context: a series loaded with a `{{…}}` sample, or an NHCB series made
+ *    by `load_with_nhcb` (base name, labels without `le`; the classic float
+ *    series of such a block stay in scope); when the expected output holds a
+ *    histogram; or when the query uses a native-only function or a trim
+ *    operator `</`, `>/`.
  * 2. `experimental` when the query uses an experimental function
  *    (including `limitk`/`limit_ratio`, `fill*` modifiers, `step()` etc.),
  *    an `anchored`/`smoothed` range, or the context has `@st` start
@@ -321,11 +329,16 @@ export interface EvalContext {
  */
 export function classifyEval(ev: EvalCommand, ctx: EvalContext): EvalScope {
   const f = analyzeQuery(ev.expr);
-  if (ctx.nhcb) return skipped('native-histogram', 'context loaded with load_with_nhcb');
   for (const series of ctx.histogramSeries) {
     const sel = f.selectors.find((x) => selectorMayMatch(x, series));
     if (sel !== undefined) {
       return skipped('native-histogram', `query can read histogram series ${sel.name ?? '{…}'}`);
+    }
+  }
+  for (const series of ctx.nhcbSeries) {
+    const sel = f.selectors.find((x) => selectorMayMatch(x, series));
+    if (sel !== undefined) {
+      return skipped('native-histogram', `query can read NHCB series ${sel.name ?? '{…}'}`);
     }
   }
   if (ev.expected.some((s) => s.values.kinds.includes(PointKind.Histogram))) {
@@ -354,16 +367,16 @@ function skipped(reason: SkipReason, detail: string): EvalScope {
  */
 export function classifyScript(script: TestScript): Map<EvalCommand, EvalScope> {
   const out = new Map<EvalCommand, EvalScope>();
-  let nhcb = false;
   let startTimestamps = false;
   let histogramSeries: Record<string, string>[] = [];
+  let nhcbSeries: Record<string, string>[] = [];
   for (const cmd of script.commands) {
     if (cmd.type === 'clear') {
-      nhcb = false;
       startTimestamps = false;
       histogramSeries = [];
+      nhcbSeries = [];
     } else if (cmd.type === 'load') {
-      if (cmd.withNhcb) nhcb = true;
+      if (cmd.withNhcb) nhcbSeries.push(...nhcbSeriesOf(cmd));
       if (cmd.startTimestampLines > 0) startTimestamps = true;
       for (const s of cmd.series) {
         if (!s.values.kinds.includes(PointKind.Histogram)) continue;
@@ -375,12 +388,27 @@ export function classifyScript(script: TestScript): Map<EvalCommand, EvalScope> 
       out.set(
         cmd,
         classifyEval(cmd, {
-          nhcb,
           histogramSeries: [...histogramSeries],
+          nhcbSeries: [...nhcbSeries],
           startTimestamps,
         }),
       );
     }
   }
   return out;
+}
+
+/** The NHCB series (base name, labels without `le`) a `load_with_nhcb` block creates. */
+function nhcbSeriesOf(cmd: LoadCommand): Record<string, string>[] {
+  const out = new Map<string, Record<string, string>>();
+  for (const s of cmd.series) {
+    const record: Record<string, string> = {};
+    for (const [n, v] of s.labels) if (v !== '' && n !== 'le') record[n] = v;
+    const name = record['__name__'] ?? '';
+    const base = name.replace(/_(bucket|count|sum)$/, '');
+    if (base === name || base === '') continue;
+    record['__name__'] = base;
+    out.set(JSON.stringify(Object.entries(record).sort()), record);
+  }
+  return [...out.values()];
 }

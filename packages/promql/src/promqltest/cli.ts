@@ -31,11 +31,18 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const s = report.skipped;
   process.stdout.write(
-    `${report.file}: pass ${report.pass}, fail ${report.fail}, skipped native-histogram ` +
+    `${report.file}: pass ${report.pass}, fail ${report.fail}, script errors ` +
+      `${report.scriptErrors}, skipped native-histogram ` +
       `${s['native-histogram']}, experimental ${s.experimental}\n`,
   );
-  return report.fail === 0 ? 0 : 1;
+  return report.fail === 0 && report.scriptErrors === 0 ? 0 : 1;
 }
+
+// `cli.js … | head` closes the pipe early: stop quietly.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -55,4 +55,4 @@ export {
   stepInvarianceTimes,
 } from './runner.js';
 export type { EvalOutcome, EvalReport, FileReport, RunOptions } from './runner.js';
-export { pinAtTimestamp } from './pin-at.js';
+export { pinAtTimestamp, pinQueryPrinted, pinQueryText } from './pin-at.js';

@@ -294,6 +294,11 @@ void test('query lexer: calls, selectors, operators', () => {
   );
   assert.ok(!analyzeQuery('label_replace(x, "a", "info(", "", "")').calls.has('info'));
   assert.ok(analyzeQuery('limitk by (g) (1, x)').limitAggregators);
+  assert.ok(analyzeQuery('metric smoothed').extendedRange);
+  assert.ok(analyzeQuery('x offset STEP()').calls.has('step'), 'keywords are case-insensitive');
+  assert.ok(analyzeQuery('metric offset -100 anchored + 0').extendedRange);
+  assert.ok(!analyzeQuery('foo + smoothed').extendedRange, 'a metric named smoothed');
+  assert.ok(!analyzeQuery('rate(anchored[5m])').extendedRange);
   assert.ok(!analyzeQuery('limitk').limitAggregators, 'a metric named limitk');
 });
 
@@ -340,6 +345,8 @@ void test('classification examples', () => {
       '',
       'eval instant at 5m b_bucket',
       '',
+      'eval instant at 5m b',
+      '',
       'clear',
       'load 1m',
       '  c@st 0',
@@ -377,9 +384,10 @@ void test('classification examples', () => {
     '29 experimental', // smoothed
     '31 experimental', // info()
     '33 float', // delayed name removal is always on
-    '39 native-histogram', // load_with_nhcb context
-    '46 experimental', // @st in context
-    '52 native-histogram', // histogram in the expected output
-    '55 float',
+    '39 float', // load_with_nhcb: the classic float series stay in scope
+    '41 native-histogram', // …but not the NHCB series b
+    '48 experimental', // @st in context
+    '54 native-histogram', // histogram in the expected output
+    '57 float',
   ]);
 });

@@ -74,6 +74,8 @@ export interface EvalCommand {
   readonly type: 'eval';
   readonly line: number;
   readonly kind: 'instant' | 'range';
+  /** The header line as written (trimmed). */
+  readonly header: string;
   /** The query text, as written after the header's time arguments. */
   readonly expr: string;
   /** Instant evals: the evaluation time, ms. */
@@ -698,6 +700,7 @@ function parseEval(
     type: 'eval',
     line: start + 1,
     kind,
+    header,
     expr,
     timeMs: startMs,
     startMs,
