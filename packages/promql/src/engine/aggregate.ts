@@ -198,7 +198,7 @@ export function evalAggregate(ev: Evaluator, e: AggregateExpr): EvalValue {
           v = Math.sqrt(value[g]! / n[g]!);
           break;
         case 'quantile':
-          v = sampleQuantile(param![i]!, Float64Array.from(lists[g]!));
+          v = sampleQuantile(param![i]!, lists[g]!);
           break;
         default:
           v = value[g]!;

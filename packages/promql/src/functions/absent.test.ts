@@ -19,6 +19,7 @@ function selector(
     matchers: all,
     offset: undefined,
     at: undefined,
+    modifier: undefined,
     pos: POS,
   };
 }

@@ -291,12 +291,54 @@ class Parser {
    */
   #pushDown(e: Expr, end: number, modify: (target: Expr) => Expr): Expr {
     if (e.type === 'BinaryExpr') {
-      return { ...e, rhs: this.#pushDown(e.rhs, end, modify), pos: { start: e.pos.start, end } };
+      const out = {
+        ...e,
+        rhs: this.#pushDown(e.rhs, end, modify),
+        pos: { start: e.pos.start, end },
+      };
+      this.#pushed.add(out);
+      return out;
     }
     if (e.type === 'UnaryExpr') {
-      return { ...e, expr: this.#pushDown(e.expr, end, modify), pos: { start: e.pos.start, end } };
+      const out = {
+        ...e,
+        expr: this.#pushDown(e.expr, end, modify),
+        pos: { start: e.pos.start, end },
+      };
+      this.#pushed.add(out);
+      return out;
     }
     return modify(e);
+  }
+
+  /**
+   * Nodes rebuilt by {@link #pushDown}. lezer closed them before the
+   * operator that follows the modifier, so `a + r @ 60 * 0` arrives as
+   * `(a + r@60) * 0`; {@link #rotate} regroups it as `a + (r@60 * 0)`.
+   */
+  readonly #pushed = new WeakSet<Expr>();
+
+  /** Regroups `(x op1 y) op2 z` as `x op1 (y op2 z)` when `op2` binds tighter (see #pushed). */
+  #rotate(b: BinaryExpr): Expr {
+    const l = b.lhs;
+    if (l.type === 'BinaryExpr' && this.#pushed.has(l) && bindsTighter(b.op, l.op)) {
+      const inner = this.#rotate({
+        ...b,
+        lhs: l.rhs,
+        pos: { start: l.rhs.pos.start, end: b.pos.end },
+      });
+      return { ...l, rhs: inner, pos: { start: l.pos.start, end: b.pos.end } };
+    }
+    // Unary minus binds weaker than `^` only.
+    if (l.type === 'UnaryExpr' && this.#pushed.has(l) && b.op === '^') {
+      const inner = this.#rotate({
+        ...b,
+        lhs: l.expr,
+        pos: { start: l.expr.pos.start, end: b.pos.end },
+      });
+      return { ...l, expr: inner, pos: { start: l.pos.start, end: b.pos.end } };
+    }
+    return b;
   }
 
   #onlyExpr(node: SyntaxNode): SyntaxNode {
@@ -605,7 +647,8 @@ class Parser {
       }
     }
     const lhs = this.#expr(lhsNode);
-    return this.#binaryRest(kids, op, lhs, rhsNode, this.#pos(node));
+    const binary = this.#binaryRest(kids, op, lhs, rhsNode, this.#pos(node));
+    return this.#pushed.has(lhs) ? this.#rotate(binary) : binary;
   }
 
   #binaryRest(
@@ -1396,4 +1439,34 @@ export function formatParseError(err: unknown, query: string): string {
     }
   }
   return `parse error: ${message}`;
+}
+
+/** Binary operator precedence, as Prometheus's grammar orders it (higher binds tighter). */
+function precedence(op: BinaryOp): number {
+  switch (op) {
+    case 'or':
+      return 1;
+    case 'and':
+    case 'unless':
+      return 2;
+    case '+':
+    case '-':
+      return 4;
+    case '*':
+    case '/':
+    case '%':
+    case 'atan2':
+      return 5;
+    case '^':
+      return 6;
+    default:
+      return 3; // comparisons and the trim operators
+  }
+}
+
+/** True when `outer`, written after an expression ending in `inner`'s operand, binds tighter. */
+function bindsTighter(outer: BinaryOp, inner: BinaryOp): boolean {
+  const po = precedence(outer);
+  const pi = precedence(inner);
+  return po > pi || (po === pi && outer === '^');
 }
