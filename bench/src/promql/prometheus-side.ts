@@ -31,8 +31,9 @@ export function prometheusVersion(binary: string): string {
 /**
  * Writes the samples of `dataset` with timestamps in `[fromMs, toMs)` as an
  * OpenMetrics file (series grouped by metric name, each series' samples in
- * time order, `# EOF` last), in chunks of about 4 MB so the text is never
- * held whole. Returns the bytes written.
+ * time order, `# EOF` last), through a 4 MiB buffer, so the text (about
+ * 1.6 GB for the full data set) is never held whole. Returns the bytes
+ * written.
  */
 export function writeOpenMetrics(
   dataset: Dataset,
@@ -45,7 +46,7 @@ export function writeOpenMetrics(
   // The scrapes of each target that fall in the window, and their texts.
   const first = new Int32Array(instances);
   const last = new Int32Array(instances);
-  const tsText: string[][] = [];
+  const tsText: Buffer[][] = [];
   for (let inst = 0; inst < instances; inst++) {
     let a = 0;
     while (a < n && timestampsMs[inst * n + a]! < fromMs) a++;
@@ -53,8 +54,10 @@ export function writeOpenMetrics(
     while (b < n && timestampsMs[inst * n + b]! < toMs) b++;
     first[inst] = a;
     last[inst] = b;
-    const texts: string[] = [];
-    for (let k = a; k < b; k++) texts.push(' ' + formatSeconds(timestampsMs[inst * n + k]!) + '\n');
+    const texts: Buffer[] = [];
+    for (let k = a; k < b; k++) {
+      texts.push(Buffer.from(' ' + formatSeconds(timestampsMs[inst * n + k]!) + '\n', 'latin1'));
+    }
     tsText.push(texts);
   }
   // Series in metric-name order (stable), so each family is contiguous.
@@ -65,24 +68,48 @@ export function writeOpenMetrics(
     return a < b ? -1 : a > b ? 1 : x - y;
   });
   const fd = openSync(file, 'w');
+  const buffer = Buffer.allocUnsafe(4 * 2 ** 20);
+  const limit = buffer.length - 4096; // room for one more line
+  let pos = 0;
   let bytes = 0;
-  let chunk = '';
   const flush = (): void => {
-    bytes += writeSync(fd, chunk);
-    chunk = '';
+    let off = 0;
+    while (off < pos) off += writeSync(fd, buffer, off, pos - off);
+    bytes += pos;
+    pos = 0;
   };
   try {
     for (const i of order) {
       const s = series[i]!;
-      const prefix = s.text + ' ';
+      const prefix = Buffer.from(s.text + ' ', 'utf8');
       const texts = tsText[s.instance]!;
       const a = first[s.instance]!;
       const b = last[s.instance]!;
       const base = i * n;
-      for (let k = a; k < b; k++) chunk += prefix + String(values[base + k]) + texts[k - a]!;
-      if (chunk.length > 4_000_000) flush();
+      for (let k = a; k < b; k++) {
+        if (pos > limit) flush();
+        buffer.set(prefix, pos);
+        pos += prefix.length;
+        const v = values[base + k]!;
+        if (Number.isInteger(v) && v >= 0 && v < 1e15) {
+          // Digits by hand: what String(v) gives for these, several times faster.
+          let digits = 1;
+          for (let p = 10; p <= v; p *= 10) digits++;
+          let rest = v;
+          for (let d = digits - 1; d >= 0; d--) {
+            buffer[pos + d] = 48 + (rest % 10);
+            rest = Math.floor(rest / 10);
+          }
+          pos += digits;
+        } else {
+          pos += buffer.write(String(v), pos, 'latin1');
+        }
+        const t = texts[k - a]!;
+        buffer.set(t, pos);
+        pos += t.length;
+      }
     }
-    chunk += '# EOF\n';
+    pos += buffer.write('# EOF\n', pos, 'latin1');
     flush();
   } finally {
     closeSync(fd);
