@@ -323,3 +323,114 @@ scrape_configs:
     ]);
   },
 );
+
+test(
+  'a real server: status lines, scraped data answers /api/v1, targets and metadata; POST /-/reload',
+  { timeout: 60_000 },
+  async (t) => {
+    const dir = tempDir(t);
+    const target = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end(
+        '# HELP api_test_gauge A gauge.\n# TYPE api_test_gauge gauge\napi_test_gauge{a="b"} 7\n',
+      );
+    });
+    const targetPort = await listen(target);
+    t.after(() => close(target));
+    const port = await freePort();
+    const storagePath = join(dir, 'data');
+    const file = join(dir, 'vigil.yml');
+    const configFor = (job: string): string => `global:
+  scrape_interval: 300ms
+  scrape_timeout: 250ms
+storage:
+  path: ${storagePath}
+server:
+  listen: 127.0.0.1:${port}
+query:
+  lookback_delta: 1m
+scrape_configs:
+  - job_name: ${job}
+    static_configs: [{ targets: ['127.0.0.1:${targetPort}'] }]
+`;
+    writeFileSync(file, configFor('first'));
+    const vigilRun = startVigil(t, ['--config', file]);
+    const url = `http://127.0.0.1:${port}`;
+    const api = async (
+      path: string,
+      init?: RequestInit,
+    ): Promise<{ status: string; data: unknown }> =>
+      (await (await fetch(url + path, init)).json()) as { status: string; data: unknown };
+    const samples = await waitFor(
+      'the scraped gauge to be queryable',
+      async () => {
+        const r = await api('/api/v1/query?query=api_test_gauge');
+        const result = (r.data as { result: Array<{ metric: object; value: [number, string] }> })
+          .result;
+        return result.length > 0 ? result : undefined;
+      },
+      20_000,
+    ).catch((err: unknown) => {
+      throw new Error(`${String(err)}\n${vigilRun.output}`);
+    });
+    assert.deepEqual(samples[0]!.metric, {
+      __name__: 'api_test_gauge',
+      a: 'b',
+      instance: `127.0.0.1:${targetPort}`,
+      job: 'first',
+    });
+    assert.equal(samples[0]!.value[1], '7');
+    assert.match(vigilRun.output, new RegExp(`Vigil \\S+ listening on ${url}`));
+    assert.match(vigilRun.output, /scraping: +1 target\(s\) in 1 job\(s\): first/);
+    assert.match(
+      vigilRun.output,
+      new RegExp(`data: +${storagePath.replace(/[/\\]/g, '.')} \\(retention 15d\\)`),
+    );
+    assert.match(vigilRun.output, /queries: +local engine \(lookback 1m, timeout 2m/);
+
+    const targets = (await api('/api/v1/targets')).data as {
+      activeTargets: Array<{ scrapePool: string; health: string }>;
+    };
+    assert.equal(targets.activeTargets.length, 1);
+    assert.equal(targets.activeTargets[0]!.scrapePool, 'first');
+    const metadata = await api('/api/v1/metadata?metric=api_test_gauge');
+    assert.deepEqual(metadata.data, {
+      api_test_gauge: [{ type: 'gauge', help: 'A gauge.', unit: '' }],
+    });
+
+    // A broken file: 500 with the reason, the running configuration stays.
+    writeFileSync(file, 'scrape_configs: [{ job_name: 1 }]\n');
+    let res = await fetch(`${url}/-/reload`, { method: 'POST' });
+    assert.equal(res.status, 500);
+    assert.match(
+      await res.text(),
+      /^failed to reload config: .*vigil\.yml: scrape_configs\[0\]\.job_name/,
+    );
+    let runtime = (await api('/api/v1/status/runtimeinfo')).data as {
+      reloadConfigSuccess: boolean;
+    };
+    assert.equal(runtime.reloadConfigSuccess, false);
+    // A good one: 200, and the new job is scraped.
+    writeFileSync(file, configFor('second'));
+    res = await fetch(`${url}/-/reload`, { method: 'POST' });
+    assert.equal(res.status, 200, await res.text());
+    const pools = (
+      (await api('/api/v1/targets')).data as {
+        activeTargets: Array<{ scrapePool: string }>;
+      }
+    ).activeTargets.map((t) => t.scrapePool);
+    assert.deepEqual(pools, ['second']);
+    runtime = (await api('/api/v1/status/runtimeinfo')).data as { reloadConfigSuccess: boolean };
+    assert.equal(runtime.reloadConfigSuccess, true);
+    await waitFor(
+      'the new job in the store',
+      async () => {
+        const r = await api(`/api/v1/series?match[]=${encodeURIComponent('{job="second"}')}`);
+        return (r.data as unknown[]).length > 0 ? true : undefined;
+      },
+      20_000,
+    );
+    vigilRun.child.kill('SIGTERM');
+    assert.equal(await vigilRun.exited, 0, vigilRun.output);
+  },
+);

@@ -23,7 +23,8 @@ import { createLogger, flushLogger } from '@vigil/sdk';
 import type { Logger } from '@vigil/sdk';
 import { loadConfig, parseConfig } from './config.js';
 import type { ConfigOverrides, VigilConfig } from './config.js';
-import { startServer } from './server.js';
+import { describeQueryBackend, formatRetention, startServer } from './server.js';
+import type { RunningServer } from './server.js';
 
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
@@ -42,10 +43,12 @@ Options:
 const SERVER_HELP = `Usage: vigil server [options]
 
 Runs the embedded time-series store, scrapes the configured targets into it,
-and serves /api/v1/write (Prometheus remote write 1.0), /metrics, /-/healthy
-and /-/ready. Stops cleanly on SIGINT or SIGTERM; SIGHUP reloads the
-configuration file (scrape jobs and targets; storage, listen address and
-receiver settings need a restart).
+and serves the Prometheus-compatible query API (/api/v1/query, query_range,
+series, labels, metadata, targets, ...: Grafana and promtool work with it),
+/api/v1/write (Prometheus remote write 1.0), /metrics, /-/healthy and
+/-/ready. Stops cleanly on SIGINT or SIGTERM; SIGHUP or POST /-/reload
+reloads the configuration file (scrape jobs and targets; storage, listen
+address, receiver and query settings need a restart).
 
 Options:
   --config FILE        Configuration file (env VIGIL_CONFIG; default vigil.yml,
@@ -163,9 +166,9 @@ async function serve(args: string[]): Promise<number> {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  let server;
+  let server: RunningServer;
   try {
-    server = await startServer(config, logger);
+    server = await startServer(config, logger, { loadConfig: () => resolveConfig(values) });
   } catch (err) {
     logger.fatal({ err }, 'Vigil could not start.');
     await flushLogger(logger);
@@ -181,27 +184,17 @@ async function serve(args: string[]): Promise<number> {
     },
     'Vigil server started.',
   );
+  process.stderr.write(statusLines(config, server));
   // SIGHUP reloads the configuration file, as it does for Prometheus.
   const onHangup = (): void => {
-    let next: VigilConfig;
-    try {
-      next = resolveConfig(values);
-    } catch (err) {
-      server.reloadFailed();
-      logger.error(
-        { err: errorText(err) },
-        'Configuration reload failed; the previous configuration stays in force.',
-      );
-      return;
-    }
-    server.reload(next).then(
-      () =>
-        logger.info(
-          { config: next.source, scrapeJobs: next.scrapeConfigs.length },
-          'Configuration reloaded.',
+    server
+      .reloadFromSource?.()
+      .catch((err: unknown) =>
+        logger.error(
+          { err: errorText(err) },
+          'Configuration reload failed; the previous configuration stays in force.',
         ),
-      (err: unknown) => logger.error({ err }, 'Configuration reload failed.'),
-    );
+      );
   };
   process.on('SIGHUP', onHangup);
   const signal = await signalled;
@@ -221,6 +214,22 @@ async function serve(args: string[]): Promise<number> {
   logger.info('Vigil server stopped.');
   await flushLogger(logger);
   return 0;
+}
+
+/** The human-readable lines printed once the server runs (stderr; logs stay JSON). */
+function statusLines(config: VigilConfig, server: RunningServer): string {
+  const targets = server.scraper.targets();
+  const jobs = config.scrapeConfigs.map((c) => c.jobName);
+  return [
+    `Vigil ${version()} listening on ${server.url}`,
+    `  query API:    ${server.url}/api/v1/query (Prometheus-compatible; Grafana data source URL ${server.url})`,
+    `  remote write: ${config.remoteWriteReceiver.enabled ? `${server.url}/api/v1/write` : 'off'}`,
+    `  scraping:     ${jobs.length === 0 ? 'nothing (no scrape_configs)' : `${targets.length} target(s) in ${jobs.length} job(s): ${jobs.join(', ')}`}`,
+    `  data:         ${config.storage.path} (retention ${formatRetention(config)})`,
+    `  queries:      ${describeQueryBackend(config)}`,
+    `  config:       ${config.source} (reload: SIGHUP or POST ${server.url}/-/reload)`,
+    '',
+  ].join('\n');
 }
 
 /** Runs the command line `argv` (without node and the script) and resolves to the exit code. */

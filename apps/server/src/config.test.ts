@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCodes, isVigilError } from '@vigil/model';
 import {
   DEFAULT_LISTEN,
+  DEFAULT_QUERY_CONFIG,
   DEFAULT_REMOTE_WRITE_MAX_BODY_BYTES,
   DEFAULT_REMOTE_WRITE_MAX_DECODED_BYTES,
   DEFAULT_RETENTION_MS,
@@ -45,9 +46,73 @@ test('an empty file gives the named defaults', () => {
         maxBodyBytes: DEFAULT_REMOTE_WRITE_MAX_BODY_BYTES,
         maxDecodedBytes: DEFAULT_REMOTE_WRITE_MAX_DECODED_BYTES,
       },
+      query: { ...DEFAULT_QUERY_CONFIG, remote: undefined },
       scrapeConfigs: [],
     });
   }
+  assert.deepEqual(DEFAULT_QUERY_CONFIG, {
+    lookbackDeltaMs: 300_000,
+    timeoutMs: 120_000,
+    maxSamples: 50_000_000,
+    maxConcurrency: 20,
+  });
+});
+
+test('query: engine limits and a remote backend', () => {
+  let c = parseConfigText(
+    `
+query:
+  lookback_delta: 1m
+  timeout: 30s
+  max_samples: 1000
+  max_concurrency: 2
+  remote:
+    url: https://prom.example:9090/prefix
+    basic_auth: { username: u, password: p }
+    headers: { X-Scope-OrgID: team-a }
+`,
+    'vigil.yml',
+  );
+  assert.deepEqual(c.query, {
+    lookbackDeltaMs: 60_000,
+    timeoutMs: 30_000,
+    maxSamples: 1000,
+    maxConcurrency: 2,
+    remote: {
+      url: 'https://prom.example:9090/prefix',
+      bearerToken: undefined,
+      basicAuth: { username: 'u', password: 'p' },
+      headers: { 'X-Scope-OrgID': 'team-a' },
+      timeoutMs: 30_000,
+    },
+  });
+  c = parseConfigText(
+    'query:\n  remote: { url: "http://p:9090", bearer_token: t, timeout: 5s }\n',
+    'vigil.yml',
+  );
+  assert.equal(c.query.remote?.bearerToken, 't');
+  assert.equal(c.query.remote?.timeoutMs, 5000);
+  assert.equal(c.query.timeoutMs, DEFAULT_QUERY_CONFIG.timeoutMs);
+  assertConfigError(
+    'query:\n  lookback_delta: soon\n',
+    /query\.lookback_delta: invalid duration "soon"/,
+  );
+  assertConfigError('query:\n  timeout: 0s\n', /query\.timeout: expected a duration above 0/);
+  assertConfigError('query:\n  max_samples: 1.5\n', /query\.max_samples: expected a whole number/);
+  assertConfigError(
+    'query:\n  max_concurrency: 0\n',
+    /query\.max_concurrency: expected a number above 0/,
+  );
+  assertConfigError(
+    'query:\n  remote: { url: "prom:9090" }\n',
+    /query\.remote\.url: expected an absolute http\(s\) URL/,
+  );
+  assertConfigError('query:\n  remote: {}\n', /query\.remote\.url/);
+  assertConfigError(
+    'query:\n  remote: { url: "http://p", bearer_token: t, basic_auth: { username: u, password: p } }\n',
+    /query\.remote: expected bearer_token or basic_auth, not both/,
+  );
+  assertConfigError('query:\n  engine: fast\n', /query: unknown key "engine"/);
 });
 
 test('a full file: every section, scrape jobs inherit the global interval', () => {
@@ -202,4 +267,15 @@ test('the example configuration is valid', () => {
     c.scrapeConfigs.map((j) => j.jobName),
     ['vigil'],
   );
+  assert.deepEqual(c.query, { ...DEFAULT_QUERY_CONFIG, remote: undefined });
+  // The commented-out remote backend is valid once uncommented.
+  const text = readFileSync(file, 'utf8').replace(/^ {2}# (remote:| {2})/gm, '  $1');
+  const withRemote = parseConfigText(text, 'example');
+  assert.deepEqual(withRemote.query.remote, {
+    url: 'http://prometheus:9090',
+    bearerToken: 'secret',
+    basicAuth: undefined,
+    headers: { 'X-Scope-OrgID': 'team-a' },
+    timeoutMs: 120_000,
+  });
 });

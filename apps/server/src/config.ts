@@ -16,6 +16,16 @@
  *   enabled: true
  *   max_body_bytes: 16MiB      # compressed, as sent
  *   max_decoded_bytes: 64MiB   # after snappy decompression
+ * query:                       # the PromQL engine (Prometheus's defaults)
+ *   lookback_delta: 5m
+ *   timeout: 2m
+ *   max_samples: 50000000
+ *   max_concurrency: 20
+ *   remote:                    # optional: rules and SLOs query this API instead
+ *     url: http://prometheus:9090
+ *     bearer_token: ...        # or basic_auth: { username, password }
+ *     headers: {}
+ *     timeout: 2m
  * scrape_configs: []           # Prometheus's format, see @vigil/scrape
  * ```
  *
@@ -46,6 +56,13 @@ export const DEFAULT_LISTEN = '127.0.0.1:9090';
 export const DEFAULT_REMOTE_WRITE_MAX_BODY_BYTES = 16 * 1024 * 1024;
 /** Default limit of a remote-write body after decompression: 64 MiB. */
 export const DEFAULT_REMOTE_WRITE_MAX_DECODED_BYTES = 64 * 1024 * 1024;
+/** Default `query:` settings: Prometheus's defaults (lookback 5m, timeout 2m, 50M samples, 20 queries). */
+export const DEFAULT_QUERY_CONFIG: Omit<QueryConfig, 'remote'> = Object.freeze({
+  lookbackDeltaMs: 5 * 60_000,
+  timeoutMs: 2 * 60_000,
+  maxSamples: 50_000_000,
+  maxConcurrency: 20,
+});
 
 /** The validated configuration, with every default applied. Immutable. */
 export interface VigilConfig {
@@ -75,8 +92,40 @@ export interface VigilConfig {
     readonly maxBodyBytes: number;
     readonly maxDecodedBytes: number;
   };
+  /** The PromQL engine and the query backend. */
+  readonly query: QueryConfig;
   /** Scrape jobs, resolved by @vigil/scrape. */
   readonly scrapeConfigs: readonly ScrapeConfig[];
+}
+
+/** The `query:` section, validated, defaults applied. */
+export interface QueryConfig {
+  /** How far back an instant selector looks for a sample, ms. Default 5 minutes. */
+  readonly lookbackDeltaMs: number;
+  /** Longest a query may run (or wait for its turn), ms. Default 2 minutes. */
+  readonly timeoutMs: number;
+  /** Most samples one query may hold in memory. Default 50 million. */
+  readonly maxSamples: number;
+  /** Queries evaluated at once; more wait their turn. Default 20. */
+  readonly maxConcurrency: number;
+  /**
+   * A remote Prometheus-compatible API that the server's query backend
+   * (`RunningServer.queryApi`, used by rules and SLOs) talks to instead of
+   * the local engine. The server's own `/api/v1` always answers from its
+   * store. Undefined: the local engine.
+   */
+  readonly remote: RemoteQueryConfig | undefined;
+}
+
+/** `query.remote`. */
+export interface RemoteQueryConfig {
+  /** Base URL, e.g. `http://prometheus:9090`. */
+  readonly url: string;
+  readonly bearerToken: string | undefined;
+  readonly basicAuth: { readonly username: string; readonly password: string } | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Longest a remote query may take, ms. Default: `query.timeout`. */
+  readonly timeoutMs: number;
 }
 
 /** Values that override the file (from flags or the environment); undefined = not overridden. */
@@ -152,8 +201,53 @@ const fileSchema = z.strictObject({
         .optional(),
     })
     .nullish(),
+  query: z
+    .strictObject({
+      lookback_delta: durationString('duration')
+        .refine((ms) => ms > 0, { message: 'expected a duration above 0' })
+        .optional(),
+      timeout: durationString('duration')
+        .refine((ms) => ms > 0, { message: 'expected a duration above 0' })
+        .optional(),
+      max_samples: z
+        .number()
+        .int('expected a whole number')
+        .positive('expected a number above 0')
+        .optional(),
+      max_concurrency: z
+        .number()
+        .int('expected a whole number')
+        .positive('expected a number above 0')
+        .optional(),
+      remote: z
+        .strictObject({
+          url: z.string().refine(isHttpUrl, {
+            message: 'expected an absolute http(s) URL such as "http://prometheus:9090"',
+          }),
+          bearer_token: z.string().min(1, 'expected a token').optional(),
+          basic_auth: z.strictObject({ username: z.string(), password: z.string() }).optional(),
+          headers: z.record(z.string(), z.string()).optional(),
+          timeout: durationString('duration')
+            .refine((ms) => ms > 0, { message: 'expected a duration above 0' })
+            .optional(),
+        })
+        .refine((r) => r.bearer_token === undefined || r.basic_auth === undefined, {
+          message: 'expected bearer_token or basic_auth, not both',
+        })
+        .nullish(),
+    })
+    .nullish(),
   scrape_configs: z.unknown().optional(),
 });
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
 
 /** Parses `host:port` / `[v6]:port`; undefined when malformed. */
 export function parseListen(text: string): { host: string; port: number } | undefined {
@@ -250,6 +344,18 @@ export function parseConfig(
       'expected a directory path',
     );
   const rw = f.remote_write_receiver ?? {};
+  const q = f.query ?? {};
+  const timeoutMs = q.timeout ?? DEFAULT_QUERY_CONFIG.timeoutMs;
+  const remote =
+    q.remote === undefined || q.remote === null
+      ? undefined
+      : {
+          url: q.remote.url,
+          bearerToken: q.remote.bearer_token,
+          basicAuth: q.remote.basic_auth,
+          headers: q.remote.headers ?? {},
+          timeoutMs: q.remote.timeout ?? timeoutMs,
+        };
   return {
     source,
     global: { scrapeIntervalMs, scrapeTimeoutMs, externalLabels },
@@ -263,6 +369,13 @@ export function parseConfig(
       enabled: rw.enabled ?? true,
       maxBodyBytes: rw.max_body_bytes ?? DEFAULT_REMOTE_WRITE_MAX_BODY_BYTES,
       maxDecodedBytes: rw.max_decoded_bytes ?? DEFAULT_REMOTE_WRITE_MAX_DECODED_BYTES,
+    },
+    query: {
+      lookbackDeltaMs: q.lookback_delta ?? DEFAULT_QUERY_CONFIG.lookbackDeltaMs,
+      timeoutMs,
+      maxSamples: q.max_samples ?? DEFAULT_QUERY_CONFIG.maxSamples,
+      maxConcurrency: q.max_concurrency ?? DEFAULT_QUERY_CONFIG.maxConcurrency,
+      remote,
     },
     scrapeConfigs,
   };

@@ -6,7 +6,11 @@
  *
  * @module
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { stringify as stringifyYaml } from 'yaml';
+import { formatDurationMs } from '@vigil/model';
+import { Engine } from '@vigil/promql';
+import type { QueryApi } from '@vigil/promql';
 import { openTsdb } from '@vigil/tsdb';
 import type { Tsdb } from '@vigil/tsdb';
 import { ScrapeManager } from '@vigil/scrape';
@@ -14,7 +18,96 @@ import { Gauge, Registry, collectProcessMetrics } from '@vigil/sdk';
 import type { Logger } from '@vigil/sdk';
 import type { FastifyInstance } from 'fastify';
 import { createServerApp } from './http/app.js';
+import type { ApiBuildInfo } from './http/api/routes.js';
+import { RemoteQueryApi } from './query/remote-query-api.js';
 import type { VigilConfig } from './config.js';
+
+/** The version in apps/server/package.json, or `unknown`. */
+export function vigilVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The local PromQL engine over `storage`, with the `query:` limits. */
+export function createEngine(config: VigilConfig, storage: Tsdb): Engine {
+  return new Engine({
+    queryable: storage,
+    lookbackDeltaMs: config.query.lookbackDeltaMs,
+    timeoutMs: config.query.timeoutMs,
+    maxSamples: config.query.maxSamples,
+    maxConcurrentQueries: config.query.maxConcurrency,
+  });
+}
+
+/** The query backend `config` selects: `query.remote`, or else `engine`. */
+export function createQueryApi(config: VigilConfig, engine: Engine): QueryApi {
+  const remote = config.query.remote;
+  if (remote === undefined) return engine;
+  return new RemoteQueryApi({
+    url: remote.url,
+    bearerToken: remote.bearerToken,
+    basicAuth: remote.basicAuth,
+    headers: remote.headers,
+    timeoutMs: remote.timeoutMs,
+  });
+}
+
+/** A one-line description of the query backend, for the start-up lines. */
+export function describeQueryBackend(config: VigilConfig): string {
+  const q = config.query;
+  const local = `local engine (lookback ${formatDurationMs(q.lookbackDeltaMs)}, timeout ${formatDurationMs(q.timeoutMs)}, max ${q.maxSamples} samples, ${q.maxConcurrency} at once)`;
+  return q.remote === undefined
+    ? local
+    : `remote ${q.remote.url} (timeout ${formatDurationMs(q.remote.timeoutMs)}); /api/v1 answers from the local store with the ${local}`;
+}
+
+/** The retention in force, as the status lines and runtimeinfo show it (`15d`, `15d or 10737418240B`, `none`). */
+export function formatRetention(config: VigilConfig): string {
+  const { retentionMs, retentionBytes } = config.storage;
+  const time =
+    retentionMs <= 0
+      ? ''
+      : retentionMs % 86_400_000 === 0
+        ? `${retentionMs / 86_400_000}d`
+        : formatDurationMs(retentionMs);
+  return (
+    [time, retentionBytes > 0 ? `${retentionBytes}B` : ''].filter((x) => x !== '').join(' or ') ||
+    'none'
+  );
+}
+
+const SECRET_KEY = /password|token|secret|authorization/i;
+
+/** The configuration as YAML for `/api/v1/status/config`, secrets replaced by `<secret>`. */
+function configYaml(config: VigilConfig): string {
+  const redact = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(redact);
+    if (value !== null && typeof value === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value)) {
+        out[k] = SECRET_KEY.test(k) && v !== undefined ? '<secret>' : redact(v);
+      }
+      return out;
+    }
+    return value;
+  };
+  return stringifyYaml(redact(JSON.parse(JSON.stringify(config)) as unknown));
+}
+
+/** Options of {@link startServer}. */
+export interface StartServerOptions {
+  /**
+   * Reads the configuration again for `POST /-/reload` (the CLI passes the
+   * same loader SIGHUP uses). Without it, `/-/reload` is not served.
+   */
+  readonly loadConfig?: () => VigilConfig;
+}
 
 /** Opens the embedded store described by `config.storage`, its metrics on `registry`. */
 export function openStorage(config: VigilConfig, registry: Registry, logger: Logger): Tsdb {
@@ -50,6 +143,13 @@ export interface RunningServer {
   readonly scraper: ScrapeManager;
   readonly app: FastifyInstance;
   readonly registry: Registry;
+  /** The local PromQL engine over `storage`; the HTTP API's `/api/v1/query` uses it. */
+  readonly engine: Engine;
+  /**
+   * The query backend for rules, SLOs and incidents: the local `engine`,
+   * or a {@link RemoteQueryApi} when `query.remote` is configured.
+   */
+  readonly queryApi: QueryApi;
   /**
    * Applies a new configuration without a restart, as Prometheus does on
    * SIGHUP: scrape jobs and targets change (removed targets get staleness
@@ -58,6 +158,12 @@ export interface RunningServer {
    * is logged as a warning. Reloads run one at a time.
    */
   reload(config: VigilConfig): Promise<void>;
+  /**
+   * Loads the configuration with `StartServerOptions.loadConfig` and applies
+   * it (what `POST /-/reload` does); a file that does not load counts as a
+   * failed reload. Undefined without `loadConfig`.
+   */
+  readonly reloadFromSource: (() => Promise<VigilConfig>) | undefined;
   /** Records a reload that failed before it could be applied (a bad file), for the metrics. */
   reloadFailed(): void;
   /**
@@ -69,14 +175,19 @@ export interface RunningServer {
 
 /** The sections a reload cannot change, compared as JSON. */
 function restartOnly(config: VigilConfig): string {
-  return JSON.stringify([config.storage, config.server, config.remoteWriteReceiver]);
+  return JSON.stringify([config.storage, config.server, config.remoteWriteReceiver, config.query]);
 }
 
 /**
  * Starts everything `config` describes. On failure, whatever was started
  * is stopped again before the error is rethrown.
  */
-export async function startServer(config: VigilConfig, logger: Logger): Promise<RunningServer> {
+export async function startServer(
+  config: VigilConfig,
+  logger: Logger,
+  options: StartServerOptions = {},
+): Promise<RunningServer> {
+  const startTimeMs = Date.now();
   const registry = new Registry();
   const processMetrics = collectProcessMetrics({ registry });
   let ready = false;
@@ -96,7 +207,22 @@ export async function startServer(config: VigilConfig, logger: Logger): Promise<
       }
     }
   };
+  // Filled in once the reload machinery exists (after listen).
+  let reloadFromSource: (() => Promise<VigilConfig>) | undefined;
+  let applied = config;
+  let lastReloadOk = true;
+  let lastConfigTimeMs = startTimeMs;
   try {
+    const engine = createEngine(config, storage);
+    const queryApi = createQueryApi(config, engine);
+    const buildInfo: ApiBuildInfo = {
+      version: vigilVersion(),
+      revision: '',
+      branch: '',
+      buildUser: '',
+      buildDate: '',
+      goVersion: process.version,
+    };
     app = createServerApp({
       appendable: storage,
       registry,
@@ -107,6 +233,40 @@ export async function startServer(config: VigilConfig, logger: Logger): Promise<
         remoteWriteMaxDecodedBytes: config.remoteWriteReceiver.maxDecodedBytes,
       },
       isReady: () => ready,
+      api: {
+        engine,
+        queryable: storage,
+        targets: {
+          targets: () => scraper?.targets() ?? [],
+          droppedTargets: () => scraper?.droppedTargets() ?? [],
+        },
+        metadata: () => scraper?.metadata() ?? new Map(),
+        buildInfo,
+        runtimeInfo: () => ({
+          startTimeMs,
+          reloadConfigSuccess: lastReloadOk,
+          lastConfigTimeMs,
+          storageRetention: formatRetention(applied),
+        }),
+        flags: () => ({
+          'config.file': applied.source,
+          'storage.path': applied.storage.path,
+          'web.listen-address': applied.server.listen,
+          'query.lookback-delta': formatDurationMs(applied.query.lookbackDeltaMs),
+          'query.timeout': formatDurationMs(applied.query.timeoutMs),
+          'query.max-samples': String(applied.query.maxSamples),
+          'query.max-concurrency': String(applied.query.maxConcurrency),
+        }),
+        configYaml: () => configYaml(applied),
+      },
+      ...(options.loadConfig === undefined
+        ? {}
+        : {
+            reload: async () => {
+              if (reloadFromSource === undefined) throw new Error('Vigil is still starting.');
+              await reloadFromSource();
+            },
+          }),
     });
     const url = await app.listen({ host: config.server.host, port: config.server.port });
     scraper = createScraper(config, storage, registry, logger);
@@ -124,7 +284,6 @@ export async function startServer(config: VigilConfig, logger: Logger): Promise<
     });
     reloadOk.set(1);
     reloadTime.set(Date.now() / 1000);
-    let applied = config;
     let reloading: Promise<void> = Promise.resolve();
     const running = scraper;
     const reload = (next: VigilConfig): Promise<void> => {
@@ -133,21 +292,46 @@ export async function startServer(config: VigilConfig, logger: Logger): Promise<
           await running.applyConfig(next.scrapeConfigs);
         } catch (err) {
           reloadOk.set(0);
+          lastReloadOk = false;
           throw err;
         }
         if (restartOnly(next) !== restartOnly(applied)) {
           logger.warn(
             { config: next.source },
-            'Storage, listen address and remote-write receiver settings changed: they take effect at the next start.',
+            'Storage, listen address, remote-write receiver or query settings changed: they take effect at the next start.',
           );
         }
         applied = next;
+        lastReloadOk = true;
+        lastConfigTimeMs = Date.now();
         reloadOk.set(1);
-        reloadTime.set(Date.now() / 1000);
+        reloadTime.set(lastConfigTimeMs / 1000);
       };
       reloading = reloading.then(run, run);
       return reloading;
     };
+    const reloadFailed = (): void => {
+      lastReloadOk = false;
+      reloadOk.set(0);
+    };
+    const load = options.loadConfig;
+    if (load !== undefined) {
+      reloadFromSource = async () => {
+        let next: VigilConfig;
+        try {
+          next = load();
+        } catch (err) {
+          reloadFailed();
+          throw err;
+        }
+        await reload(next);
+        logger.info(
+          { config: next.source, scrapeJobs: next.scrapeConfigs.length },
+          'Configuration reloaded.',
+        );
+        return next;
+      };
+    }
     let stopping: Promise<void> | undefined;
     const started: RunningServer = {
       url,
@@ -155,8 +339,11 @@ export async function startServer(config: VigilConfig, logger: Logger): Promise<
       scraper,
       app,
       registry,
+      engine,
+      queryApi,
       reload,
-      reloadFailed: () => reloadOk.set(0),
+      reloadFromSource,
+      reloadFailed,
       stop: () => (stopping ??= teardown()),
     };
     return started;

@@ -41,4 +41,9 @@ export {
 export { normalizeBoundLabel } from './scrape-loop.js';
 export type { TargetHealthState, ScrapeFailureReason } from './scrape-loop.js';
 export { ScrapeManager } from './manager.js';
-export type { ScrapeManagerOptions, TargetHealth, DroppedTargetInfo } from './manager.js';
+export type {
+  ScrapeManagerOptions,
+  TargetHealth,
+  DroppedTargetInfo,
+  MetricMetadata,
+} from './manager.js';

@@ -81,6 +81,40 @@ async function startTarget(
 }
 
 describe('ScrapeManager', () => {
+  test('metadata(): TYPE/HELP/UNIT per family from the last scrape, untyped as unknown, families without metadata left out', async () => {
+    const body =
+      TEXT_BODY + '# HELP no_type Only help.\nno_type 1\n# TYPE plain untyped\nplain 2\nbare 3\n';
+    const a = await startTarget(serve(body));
+    const b = await startTarget(
+      serve(
+        '# HELP http_requests_total Other help.\n# TYPE http_requests_total counter\nhttp_requests_total 1\n',
+      ),
+    );
+    const { storage, manager, apply } = setup([job(a), job(b, {}, 'other')]);
+    assert.deepEqual(manager.metadata(), new Map());
+    await apply();
+    await waitFor(
+      'both targets scraped',
+      () => {
+        const ups = seriesNamed(dump(storage), 'up');
+        return ups.length === 2 && ups.every((u) => u.samples.length > 0) ? true : undefined;
+      },
+      5000,
+      20,
+    );
+    const md = manager.metadata();
+    await manager.stop();
+    assert.deepEqual(Object.fromEntries(md), {
+      http_requests_total: [
+        { type: 'counter', help: 'Requests.', unit: '' },
+        { type: 'counter', help: 'Other help.', unit: '' },
+      ],
+      latency_seconds: [{ type: 'histogram', help: '', unit: '' }],
+      rpc: [{ type: 'summary', help: '', unit: '' }],
+      no_type: [{ type: 'unknown', help: 'Only help.', unit: '' }],
+    });
+  });
+
   test('scrapes a text target: values, target labels, le/quantile normalised, aligned timestamps, synthetic series', async () => {
     const target = await startTarget(serve(TEXT_BODY));
     const { storage, manager, apply } = setup([job(target)]);

@@ -56,6 +56,14 @@ export interface TargetHealth {
   readonly lastSeriesAdded: number;
 }
 
+/** Metadata of a metric family, as `/api/v1/metadata` shows it. */
+export interface MetricMetadata {
+  /** `counter`, `gauge`, `histogram`, `summary`, `gaugehistogram`, `info`, `stateset` or `unknown`. */
+  readonly type: string;
+  readonly help: string;
+  readonly unit: string;
+}
+
 /** A target relabelling dropped (or that could not be built), for the API. */
 export interface DroppedTargetInfo {
   readonly job: string;
@@ -278,6 +286,35 @@ export class ScrapeManager {
           ? -1
           : 1,
     );
+    return out;
+  }
+
+  /**
+   * Metric metadata seen by the last successful scrape of each target, by
+   * metric family name, each distinct type/help/unit once (Prometheus's
+   * `/api/v1/metadata`). Families without any metadata line are left out;
+   * the text format's `untyped` is reported as `unknown`, as upstream does.
+   */
+  metadata(): Map<string, MetricMetadata[]> {
+    const out = new Map<string, MetricMetadata[]>();
+    const seen = new Set<string>();
+    for (const job of this.jobs.values()) {
+      for (const loop of job.loops.values()) {
+        for (const [name, family] of loop.metadata) {
+          const type = family.type === 'untyped' ? 'unknown' : family.type;
+          if (type === 'unknown' && family.help === undefined && family.unit === undefined) {
+            continue;
+          }
+          const entry = { type, help: family.help ?? '', unit: family.unit ?? '' };
+          const key = JSON.stringify([name, entry.type, entry.help, entry.unit]);
+          if (seen.has(key)) continue;
+          seen.add(key);
+          const list = out.get(name);
+          if (list === undefined) out.set(name, [entry]);
+          else list.push(entry);
+        }
+      }
+    }
     return out;
   }
 

@@ -176,6 +176,11 @@ export class ScrapeLoop {
   lastSamplesScraped = 0;
   lastSamplesPostRelabeling = 0;
   lastSeriesAdded = 0;
+  /**
+   * The metric families of the last successful scrape that had metadata
+   * (`# TYPE`, `# HELP` or `# UNIT`), by family name, for `/api/v1/metadata`.
+   */
+  metadata: ReadonlyMap<string, FamilyMetadata> = new Map();
 
   private readonly deps: ScrapeLoopDeps;
   private readonly cache = new Map<string, CacheEntry>();
@@ -316,7 +321,8 @@ export class ScrapeLoop {
       const batch = app;
       const headers = await this.deps.client.headers(timeoutMs);
       let parser: ExpositionParser | undefined;
-      const sink = this.sink(batch, tickMs, iter, counts, () => parser!);
+      const metadata = new Map<string, FamilyMetadata>();
+      const sink = this.sink(batch, tickMs, iter, counts, () => parser!, metadata);
       await httpScrape(
         this.target.scrapeUrl,
         this.deps.client,
@@ -351,6 +357,7 @@ export class ScrapeLoop {
       clearTimeout(timer);
       await batch.commit();
       app = undefined;
+      this.metadata = metadata;
       this.previous = counts.current;
       this.reportWritten = true;
       this.sweep(iter, counts.total);
@@ -499,11 +506,16 @@ export class ScrapeLoop {
     iter: number,
     counts: RunCounts,
     parser: () => ExpositionParser,
+    metadata: Map<string, FamilyMetadata>,
   ): ExpositionSink {
     const cache = this.cache;
     const honorTimestamps = this.config.honorTimestamps;
     const sampleLimit = this.config.sampleLimit;
     return {
+      // The parser fills a family's type, help and unit in as it reads them.
+      family: (family) => {
+        metadata.set(family.name, family);
+      },
       sample: (family, name, labels, value, timestampMs) => {
         counts.total++;
         const text = parser().seriesText();

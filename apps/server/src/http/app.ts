@@ -16,6 +16,8 @@ import { RemoteWriteMetrics } from '../remote-write/metrics.js';
 import { decodeWriteRequest } from '../remote-write/protobuf.js';
 import { snappyDecompress } from '../remote-write/snappy.js';
 import { httpStatusFor, reasonFor } from './status.js';
+import { registerPrometheusApi } from './api/routes.js';
+import type { PrometheusApiOptions } from './api/routes.js';
 
 /** Size limits of the HTTP app. */
 export interface ServerLimits {
@@ -48,6 +50,18 @@ export interface ServerAppOptions {
   readonly remoteWrite?: boolean;
   /** Readiness for `/-/ready` (default: always ready). */
   readonly isReady?: () => boolean;
+  /**
+   * The Prometheus-compatible query API under `/api/v1` (query,
+   * query_range, series, labels, metadata, targets, status, ...); not
+   * served when omitted. Its logger defaults to `logger`.
+   */
+  readonly api?: PrometheusApiOptions;
+  /**
+   * `POST /-/reload` (and `PUT`, as Prometheus accepts): reloads the
+   * configuration as SIGHUP does. 200 when it succeeded, 500 with the reason
+   * when it failed (the running configuration stays). Not served when omitted.
+   */
+  readonly reload?: () => Promise<void>;
 }
 
 function unsupported(message: string): never {
@@ -210,6 +224,32 @@ export function createServerApp(options: ServerAppOptions): FastifyInstance {
             .send('Remote write takes POST requests only.\n'),
       });
       done();
+    });
+  }
+
+  if (options.api !== undefined) {
+    registerPrometheusApi(app, {
+      ...options.api,
+      ...(logger === undefined || options.api.logger !== undefined ? {} : { logger }),
+    });
+  }
+  const reload = options.reload;
+  if (reload !== undefined) {
+    app.route({
+      method: ['POST', 'PUT'],
+      url: '/-/reload',
+      handler: async (_request, reply) => {
+        try {
+          await reload();
+          return await reply.type('text/plain; charset=utf-8').send('');
+        } catch (err) {
+          logger?.error({ err }, 'Configuration reload (POST /-/reload) failed.');
+          return reply
+            .code(500)
+            .type('text/plain; charset=utf-8')
+            .send(`failed to reload config: ${err instanceof Error ? err.message : String(err)}\n`);
+        }
+      },
     });
   }
 

@@ -21,7 +21,48 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.CONFIG_INVALID]: 400,
   [ErrorCodes.STORAGE_CLOSED]: 503,
   [ErrorCodes.TSDB_LOCKED]: 503,
+  // The query API, with the statuses Prometheus's web/api/v1 uses.
+  [ErrorCodes.PROMQL_PARSE]: 400,
+  [ErrorCodes.QUERY_BAD_REQUEST]: 400,
+  [ErrorCodes.PROMQL_TOO_MANY_POINTS]: 400,
+  [ErrorCodes.PROMQL_EXECUTION]: 422,
+  [ErrorCodes.PROMQL_TOO_MANY_SAMPLES]: 422,
+  [ErrorCodes.PROMQL_TIMEOUT]: 503,
+  // nginx's "client closed request": the caller went away (Prometheus 3 answers the same).
+  [ErrorCodes.PROMQL_CANCELED]: 499,
+  [ErrorCodes.QUERY_REMOTE_FAILED]: 502,
 };
+
+/** The `errorType` values of Prometheus's HTTP API. */
+export type ApiErrorType =
+  'bad_data' | 'execution' | 'timeout' | 'canceled' | 'internal' | 'unavailable' | 'not_found';
+
+const API_ERROR_TYPE_BY_CODE: Partial<Record<ErrorCode, ApiErrorType>> = {
+  [ErrorCodes.PROMQL_PARSE]: 'bad_data',
+  [ErrorCodes.QUERY_BAD_REQUEST]: 'bad_data',
+  [ErrorCodes.PROMQL_TOO_MANY_POINTS]: 'bad_data',
+  [ErrorCodes.MATCHER_INVALID]: 'bad_data',
+  [ErrorCodes.DURATION_INVALID]: 'bad_data',
+  [ErrorCodes.PROMQL_EXECUTION]: 'execution',
+  [ErrorCodes.PROMQL_TOO_MANY_SAMPLES]: 'execution',
+  [ErrorCodes.PROMQL_TIMEOUT]: 'timeout',
+  [ErrorCodes.PROMQL_CANCELED]: 'canceled',
+  [ErrorCodes.STORAGE_CLOSED]: 'unavailable',
+  [ErrorCodes.TSDB_LOCKED]: 'unavailable',
+  [ErrorCodes.QUERY_REMOTE_FAILED]: 'unavailable',
+};
+
+/**
+ * The Prometheus API `errorType` of an error (`/api/v1/query` and friends):
+ * `bad_data` for what the client must change, `execution` for a query that
+ * failed while running, `timeout`/`canceled`, `unavailable` while storage
+ * or the remote backend cannot answer, `internal` for anything else,
+ * including errors that are not a `VigilError`.
+ */
+export function apiErrorTypeFor(err: unknown): ApiErrorType {
+  if (!isVigilError(err)) return 'internal';
+  return API_ERROR_TYPE_BY_CODE[err.code] ?? 'internal';
+}
 
 /**
  * The HTTP status for an error: 4xx for what the client must change (the
