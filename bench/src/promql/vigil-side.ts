@@ -3,8 +3,10 @@
  * into the embedded store through its `Appender` the way a scraper would
  * (scrape round after scrape round, one committed batch per round of all
  * targets), then
- * writes everything out and compacts it, so the store holds the hours as
- * settled data rather than a head full of open chunks.
+ * writes everything out and compacts the closed 4-hour windows, which is the
+ * state a live server keeps: older hours in compacted rows, the newest window
+ * in recent rows and the head (a live server never compacts the window it is
+ * still writing).
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -26,7 +28,7 @@ export interface TsdbLoad {
 
 /**
  * Opens a store in `dir` (retention off, maintenance run by hand), appends
- * every sample of `dataset` and compacts. The store stays open.
+ * every sample of `dataset` and compacts the closed windows. The store stays open.
  */
 export async function loadTsdb(dataset: Dataset, dir: string): Promise<TsdbLoad> {
   const tsdb = openTsdb(dir, { retentionMs: 0, maintenanceIntervalMs: 0 });
@@ -53,7 +55,7 @@ export async function loadTsdb(dataset: Dataset, dir: string): Promise<TsdbLoad>
   tsdb.maintain(true);
   const appendMs = performance.now() - start;
   const compactStart = performance.now();
-  tsdb.compact(true);
+  tsdb.compact();
   tsdb.maintain(true);
   const compactMs = performance.now() - compactStart;
   return { tsdb, samples, appendMs, compactMs };

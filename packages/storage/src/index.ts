@@ -21,6 +21,7 @@ export type {
   Queryable,
   SeriesSet,
   Series,
+  NewestSample,
   SampleIterator,
 } from './interfaces.js';
 export { MemoryStorage } from './memory.js';

@@ -128,6 +128,20 @@ export interface Series {
   readonly labels: SeriesLabels;
   /** A new iterator over the series' samples, in timestamp order, each timestamp once. */
   iterator(): SampleIterator;
+  /**
+   * Optional: the series' newest sample in the querier's range when the
+   * store knows it without decoding anything (an embedded store keeps the
+   * last committed sample in memory), else undefined. Instant queries at
+   * the head of the data (alert rules, dashboards' "now") read it instead of
+   * iterating. The value keeps its NaN bits (a staleness marker stays one).
+   */
+  newestSample?(): NewestSample | undefined;
+}
+
+/** A series' newest sample, see {@link Series.newestSample}. */
+export interface NewestSample {
+  readonly timestampMs: number;
+  readonly value: number;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { ErrorCodes, VigilError } from '@vigil/model';
 import type { LabelMatcher } from '@vigil/model';
 import type {
+  NewestSample,
   Querier,
   SampleIterator,
   SelectHints,
@@ -32,6 +33,8 @@ export interface DecodedSamples {
 /** What a querier needs from the store. @internal */
 export interface TsdbReader {
   readonly head: Head;
+  /** Samples before this time were removed by retention. */
+  readonly minValidTimeMs: number;
   assertOpen(): void;
   /** Chunks of `s` overlapping `[mint, maxt]`, ordered by min time; damaged ones skipped and noted in `warnings`. */
   chunksOf(s: HeadSeries, mint: number, maxt: number, warnings: string[]): ChunkSource[];
@@ -79,7 +82,13 @@ export class TsdbQuerier implements Querier {
           const all = tsdb.chunksOf(s, mint, maxt, warnings);
           const chunks = all.length === 0 ? undefined : withSampleIn(all, mint, maxt);
           if (chunks === undefined) continue;
-          current = new TsdbSeries(s.labels, chunks, mint, maxt);
+          // The last committed sample is in memory; it is the newest in range
+          // when it lies inside the range (nothing newer can be in a chunk).
+          const newest =
+            s.lastT >= mint && s.lastT <= maxt && s.lastT >= tsdb.minValidTimeMs
+              ? { timestampMs: s.lastT, value: s.lastV }
+              : undefined;
+          current = new TsdbSeries(s.labels, chunks, mint, maxt, newest);
           return true;
         }
         current = undefined;
@@ -204,10 +213,15 @@ class TsdbSeries implements Series {
     private readonly chunks: readonly ChunkSource[],
     private readonly mint: number,
     private readonly maxt: number,
+    private readonly newest: NewestSample | undefined,
   ) {}
 
   iterator(): SampleIterator {
     return new ChunksIterator(this.chunks, this.mint, this.maxt);
+  }
+
+  newestSample(): NewestSample | undefined {
+    return this.newest;
   }
 }
 

@@ -118,8 +118,12 @@ describe('Engine', () => {
           (_, i) => i * (k + 1) + (i > 120 && k % 3 === 0 ? -50 : 0),
         ),
       }));
-      await load(15_000, series, tsdb);
-      const memory = await load(15_000, series);
+      // `gone` ends in a staleness marker: an instant query right after it finds nothing.
+      const goneValues = new Float64Array(200).fill(1);
+      goneValues[199] = STALE_NAN;
+      const gone = { labels: { __name__: 'gone' }, values: goneValues };
+      await load(15_000, [...series, gone], tsdb);
+      const memory = await load(15_000, [...series, gone]);
       const query = 'sum by (instance) (increase(http_requests_total[2m])) > 10';
       const a = await new Engine({ queryable: tsdb }).rangeQuery(query, 600_000, 2_900_000, 30_000);
       const b = await new Engine({ queryable: memory }).rangeQuery(
@@ -130,6 +134,21 @@ describe('Engine', () => {
       );
       assert.deepEqual(a, b);
       assert.equal(a.value.type === 'matrix' ? a.value.series.length : -1, 4);
+      // Instant queries at and around the newest samples: the store answers
+      // selectors there from its in-memory last sample (newestSample()).
+      const last = 199 * 15_000;
+      for (const t of [last, last + 1, last + 299_999, last + 300_000, last - 7_000, 1_000_000]) {
+        for (const q of [
+          'http_requests_total',
+          'timestamp(http_requests_total)',
+          'count(gone)',
+          'gone',
+        ]) {
+          const x = await new Engine({ queryable: tsdb }).instantQuery(q, t);
+          const y = await new Engine({ queryable: memory }).instantQuery(q, t);
+          assert.deepEqual(x, y, `${q} at ${t}`);
+        }
+      }
       tsdb.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -244,6 +244,26 @@ export class Evaluator {
         const s = set.at();
         const series = newStepSeries(s.labels, count, false);
         const timestamps = keepTimestamps ? new Float64Array(count) : undefined;
+        if (count === 1) {
+          // At the head of the data the store may know the newest sample
+          // without decoding: then it is the answer (or there is none).
+          const newest = s.newestSample?.();
+          if (newest !== undefined && newest.timestampMs <= refs[0]!) {
+            const t = newest.timestampMs;
+            const v = newest.value;
+            if (t > refs[0]! - lookback && !isStaleNaN(v)) {
+              series.values[0] = v;
+              series.present[0] = 1;
+              if (timestamps) {
+                timestamps[0] = t;
+                series.timestampsMs = timestamps;
+              }
+              holdSamples(this.state, 1);
+              out.push(series);
+            }
+            continue;
+          }
+        }
         const it = s.iterator();
         let has = it.next();
         let curT = has ? it.timestampMs() : 0;
