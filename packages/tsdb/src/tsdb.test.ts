@@ -157,6 +157,39 @@ describe('appending and querying', () => {
     q.close();
     db.close();
   });
+
+  test('newestSample() gives the last committed sample in range without decoding, bits exact, also after reopen', async () => {
+    const d = dir();
+    let db = openForTest(d);
+    const app = db.appender();
+    for (const s of series(300, 0, 10, (i) => i)) app.append(0, UP_A, s.t, s.v);
+    app.append(0, UP_B, 0, 1);
+    app.append(0, UP_B, 2990, STALE_NAN);
+    await app.commit();
+    const newest = (mint: number, maxt: number): Map<string, { t: number; v: number }> => {
+      const q = db.querier(mint, maxt);
+      const set = q.select([newLabelMatcher('=', '__name__', 'up')]);
+      const out = new Map<string, { t: number; v: number }>();
+      while (set.next()) {
+        const n = set.at().newestSample?.();
+        if (n !== undefined) out.set(set.at().labels[3]!, { t: n.timestampMs, v: n.value });
+      }
+      q.close();
+      return out;
+    };
+    for (let round = 0; round < 2; round++) {
+      const all = newest(2000, 2990);
+      assert.deepEqual(all.get('a'), { t: 2990, v: 299 });
+      assert.equal(all.get('b')?.t, 2990);
+      assert.ok(isStaleNaN(all.get('b')!.v), 'the staleness marker keeps its bits');
+      // The last sample is after the range: the store does not know the newest in range.
+      assert.equal(newest(0, 2980).get('a'), undefined);
+      db.checkpoint();
+      db.close();
+      db = openForTest(d);
+    }
+    db.close();
+  });
 });
 
 describe('append rules', () => {
