@@ -75,7 +75,10 @@ const lines = [
   'without a target are reported (met: —), not judged. The promql suite loads the same 10,000',
   'series over 6 hours into Vigil and into Prometheus (promtool), checks that both answer the',
   'same numbers, then times the same queries against both servers in the same run; its ratio is',
-  'Prometheus over Vigil, so the target "≥ 0.5x" means Vigil takes at most twice as long.',
+  'Prometheus over Vigil, so the target "≥ 0.5x" means Vigil takes at most twice as long. Both',
+  "servers restart on their data before measuring: Prometheus on promtool's blocks, Vigil on a",
+  'store whose closed 4-hour windows are compacted and whose newest window sits in recent rows',
+  'and the head, as in a live server.',
   '',
   `- Date: ${new Date().toISOString()}` +
     (keptSuites.length > 0 ? ` (suites run: ${[...ranSuites].sort().join(', ')})` : ''),
