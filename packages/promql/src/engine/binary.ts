@@ -1,4 +1,5 @@
-import type { SeriesLabels } from '@vigil/storage';
+import { labelValue, type SeriesLabels } from '@vigil/storage';
+import { setLabel } from '../functions/index.js';
 import type { BinaryExpr, BinaryOp, VectorMatching } from '../parser/ast.js';
 import {
   DUPLICATE_LABELSET,
@@ -12,8 +13,6 @@ import {
   formatLabels,
   keepLabels,
   labelSetKey,
-  setLabel,
-  getLabel,
   signature,
   withoutLabels,
 } from './labels.js';
@@ -262,7 +261,7 @@ function resultLabels(
     labels = matching.on ? keepLabels(labels, matchNames) : withoutLabels(labels, matchNames);
   }
   for (const name of matching.include) {
-    labels = setLabel(labels, name, getLabel(one, name));
+    labels = setLabel(labels, name, labelValue(one, name));
   }
   return labels;
 }

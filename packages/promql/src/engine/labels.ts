@@ -8,16 +8,6 @@ import type { SeriesLabels } from '@vigil/storage';
 /** The labels that go with the metric name and are dropped with it (`__type__`, `__unit__`). */
 const NAME_LABELS: ReadonlySet<string> = new Set(['__name__', '__type__', '__unit__']);
 
-/** The value of `name`, or `''` when absent. */
-export function getLabel(labels: SeriesLabels, name: string): string {
-  for (let i = 0; i < labels.length; i += 2) {
-    const n = labels[i]!;
-    if (n === name) return labels[i + 1]!;
-    if (n > name) return '';
-  }
-  return '';
-}
-
 /** True when the set has a `__name__`, `__type__` or `__unit__` label. */
 export function hasNameLabels(labels: SeriesLabels): boolean {
   for (let i = 0; i < labels.length; i += 2) if (NAME_LABELS.has(labels[i]!)) return true;
@@ -49,23 +39,6 @@ export function keepLabels(labels: SeriesLabels, names: ReadonlySet<string>): Se
   for (let i = 0; i < labels.length; i += 2) {
     if (names.has(labels[i]!)) out.push(labels[i]!, labels[i + 1]!);
   }
-  return out;
-}
-
-/** Sets (or, for an empty value, removes) one label. */
-export function setLabel(labels: SeriesLabels, name: string, value: string): SeriesLabels {
-  const out: string[] = [];
-  let placed = value === '';
-  for (let i = 0; i < labels.length; i += 2) {
-    const n = labels[i]!;
-    if (n === name) continue;
-    if (!placed && n > name) {
-      out.push(name, value);
-      placed = true;
-    }
-    out.push(n, labels[i + 1]!);
-  }
-  if (!placed) out.push(name, value);
   return out;
 }
 
