@@ -87,7 +87,7 @@ export function evalAggregate(ev: Evaluator, e: AggregateExpr): EvalValue {
   }
   const { groupOf, labels } = buildGrouping(input, e);
   const groups = labels.length;
-  const outputs = labels.map((l) => newStepSeries(l, count, false));
+  const outputs = labels.map((l) => ev.newSeries(l, false));
   const seen = new Uint8Array(groups);
   const value = new Float64Array(groups);
   const kahan = new Float64Array(groups);
@@ -235,7 +235,7 @@ function selectK(
   const { groupOf, labels } = buildGrouping(input, e);
   const members: number[][] = labels.map(() => []);
   input.forEach((_s, idx) => members[groupOf[idx]!]!.push(idx));
-  const keep = input.map((s) => newStepSeries(s.labels, count, s.dropName));
+  const keep = input.map((s) => ev.newSeries(s.labels, s.dropName));
   // For instant queries the output order is the selection order (descending for topk).
   const order: number[] = [];
   const topk = e.op === 'topk';
@@ -295,7 +295,7 @@ function countValues(ev: Evaluator, e: AggregateExpr): EvalValue {
       const key = labelSetKey(labels);
       let target = byKey.get(key);
       if (target === undefined) {
-        target = newStepSeries(labels, count, false);
+        target = ev.newSeries(labels, false);
         byKey.set(key, target);
         out.push(target);
       }

@@ -358,7 +358,7 @@ function vectorVector(
       const key = labelSetKey(labels);
       let target = outByKey.get(key);
       if (target === undefined) {
-        target = newStepSeries(labels, count, e.returnBool);
+        target = ev.newSeries(labels, e.returnBool);
         outByKey.set(key, target);
         out.push(target);
       } else if (target.present[i]) {

@@ -213,6 +213,24 @@ describe('Engine', () => {
     assert.equal(vectorOf(await engine.instantQuery('count(x)', 99_000))[0]![1], 50);
   });
 
+  it('refuses a subquery whose grid would exhaust memory, at once', async () => {
+    const storage = await load(1000, [{ labels: { __name__: 'x' }, values: [1, 2, 3] }]);
+    const engine = new Engine({ queryable: storage });
+    const started = performance.now();
+    await rejects(
+      engine.instantQuery('count_over_time(x[100y:1s])', 3000),
+      ErrorCodes.PROMQL_TOO_MANY_SAMPLES,
+      /too many samples/,
+    );
+    await rejects(
+      engine.rangeQuery('max_over_time(x[10y:1s])', 0, 10_000_000, 1_000_000),
+      ErrorCodes.PROMQL_TOO_MANY_SAMPLES,
+    );
+    assert.ok(performance.now() - started < 5000, 'refused without evaluating');
+    // Steps 0, 1 s, 2 s and 3 s, the last one seeing the 2 s sample through the lookback.
+    assert.equal(vectorOf(await engine.instantQuery('count_over_time(x[1h:1s])', 3000))[0]![1], 4);
+  });
+
   it('times out a query that runs past its deadline, and a cancelled one', async () => {
     const storage = await load(
       1000,

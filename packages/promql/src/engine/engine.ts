@@ -49,6 +49,12 @@ export const ENGINE_DEFAULTS = Object.freeze({
   experimental: false,
 });
 
+/**
+ * Floor of the per-query step-slot budget (4 × `maxSamples` otherwise):
+ * small `maxSamples` settings in tests must not starve ordinary grids.
+ */
+const MIN_SLOTS = 10_000_000;
+
 /** Most points a range query may return per series, as Prometheus's API allows. */
 export const MAX_POINTS_PER_SERIES = 11_000;
 
@@ -147,6 +153,8 @@ export class Engine implements QueryApi {
         maxSamples: this.options.maxSamples,
         currentSamples: 0,
         peakSamples: 0,
+        slotsAllocated: 0,
+        maxSlots: Math.max(4 * this.options.maxSamples, MIN_SLOTS),
         deadlineMs,
         timeoutMs,
         signal: options?.signal,

@@ -44,6 +44,13 @@ export interface QueryState {
   currentSamples: number;
   /** Peak of `currentSamples`, for statistics. */
   peakSamples: number;
+  /**
+   * Per-step value slots allocated so far (every series holds one per step
+   * of its grid, present or not). Bounded by `maxSlots`, so that a query
+   * with a huge grid (`x[100y:1s]`) fails at once instead of exhausting memory.
+   */
+  slotsAllocated: number;
+  readonly maxSlots: number;
   /** When the query fails with PROMQL_TIMEOUT, ms since the epoch. */
   readonly deadlineMs: number;
   readonly timeoutMs: number;
@@ -76,6 +83,19 @@ export function holdSamples(state: QueryState, n: number): void {
   }
 }
 
+/** Counts `n` more per-step slots about to be allocated; fails past `maxSlots`. */
+export function allocateSlots(state: QueryState, n: number): void {
+  state.slotsAllocated += n;
+  if (state.slotsAllocated > state.maxSlots) {
+    throw new VigilError(
+      ErrorCodes.PROMQL_TOO_MANY_SAMPLES,
+      'query processing would load too many samples into memory in query execution: ' +
+        'it spans too many steps for its series (raise the step or narrow the range or subquery)',
+      { details: { maxSlots: state.maxSlots } },
+    );
+  }
+}
+
 /** Releases `n` samples counted by {@link holdSamples}. */
 export function releaseSamples(state: QueryState, n: number): void {
   state.currentSamples -= n;
@@ -103,7 +123,16 @@ export class Evaluator {
   constructor(
     readonly state: QueryState,
     readonly grid: StepGrid,
-  ) {}
+  ) {
+    // One slot per step is the least any value of this grid needs.
+    allocateSlots(state, grid.count);
+  }
+
+  /** A new, empty series over this evaluator's grid (its slots counted). */
+  newSeries(labels: SeriesLabels, dropName: boolean): StepSeries {
+    allocateSlots(this.state, this.grid.count);
+    return newStepSeries(labels, this.grid.count, dropName);
+  }
 
   /** Evaluates `expr` at every step of the grid. */
   eval(expr: Expr): EvalValue {
@@ -242,7 +271,7 @@ export class Evaluator {
       while (set.next()) {
         checkInterrupt(this.state);
         const s = set.at();
-        const series = newStepSeries(s.labels, count, false);
+        const series = this.newSeries(s.labels, false);
         const timestamps = keepTimestamps ? new Float64Array(count) : undefined;
         if (count === 1) {
           // At the head of the data the store may know the newest sample
@@ -272,6 +301,7 @@ export class Evaluator {
         let prevV = 0;
         let points = 0;
         for (let i = 0; i < count; i++) {
+          if ((i & 0xffff) === 0xffff) checkInterrupt(this.state);
           const ref = refs[i]!;
           if (has && curT <= ref - lookback) {
             has = it.seek(ref - lookback + 1);
@@ -508,7 +538,7 @@ export class Evaluator {
       }
       case 'vector': {
         const values = this.evalScalar(call.args[0]!);
-        const s = newStepSeries([], count, false);
+        const s = this.newSeries([], false);
         s.values.set(values);
         s.present.fill(1);
         holdSamples(this.state, count);
@@ -629,7 +659,7 @@ export class Evaluator {
     const out: StepSeries[] = [];
     const ctx = this.functionContext(call);
     this.forEachWindowSeries(call.args[matrixIdx]!, (labels, ts, vs, length, ends, rangeMs) => {
-      const series = newStepSeries(labels, count, impl.dropsName);
+      const series = this.newSeries(labels, impl.dropsName);
       let from = 0;
       let to = 0;
       let points = 0;
@@ -643,6 +673,7 @@ export class Evaluator {
         rangeEndMs: 0,
       };
       for (let i = 0; i < count; i++) {
+        if ((i & 0xffff) === 0xffff) checkInterrupt(this.state);
         const end = ends[i]!;
         const start = end - rangeMs;
         if (i > 0 && end < ends[i - 1]!) {
@@ -684,7 +715,7 @@ export class Evaluator {
     let vectorIdx = call.args.findIndex((a) => a.type !== 'StringLiteral' && isVectorTyped(a));
     if (vectorIdx < 0 && call.args.length === 0) {
       // Date functions default to vector(time()).
-      const s = newStepSeries([], count, false);
+      const s = this.newSeries([], false);
       for (let i = 0; i < count; i++) s.values[i] = stepTime(this.grid, i) / 1000;
       s.present.fill(1);
       input = [s];
@@ -750,6 +781,7 @@ export class Evaluator {
     const ordered: StepSeries[] = [];
     const ctx = this.functionContext(call);
     for (let i = 0; i < count; i++) {
+      if ((i & 0xfff) === 0xfff) checkInterrupt(this.state);
       ctx.timeMs = stepTime(this.grid, i);
       const elements: VectorElement[] = [];
       for (const s of input) {
@@ -762,7 +794,7 @@ export class Evaluator {
         const key = labelSetKey(r.labels);
         let s = byKey.get(key);
         if (s === undefined) {
-          s = newStepSeries(r.labels, count, r.dropName);
+          s = this.newSeries(r.labels, r.dropName);
           byKey.set(key, s);
           ordered.push(s);
         } else if (s.present[i]) {
@@ -801,7 +833,7 @@ export class Evaluator {
   private evalAbsent(call: Call): StepSeries[] {
     const input = this.evalVector(call.args[0]!);
     const count = this.grid.count;
-    const out = newStepSeries(absentLabels(call.args[0]!), count, false);
+    const out = this.newSeries(absentLabels(call.args[0]!), false);
     let points = 0;
     for (let i = 0; i < count; i++) {
       if (!input.some((s) => s.present[i])) {
@@ -827,7 +859,7 @@ export class Evaluator {
         if (from < length && ts[from]! <= end) seen[i] = 1;
       }
     });
-    const out = newStepSeries(absentLabels(call.args[0]!), count, true);
+    const out = this.newSeries(absentLabels(call.args[0]!), true);
     let points = 0;
     for (let i = 0; i < count; i++) {
       if (!seen[i]) {
