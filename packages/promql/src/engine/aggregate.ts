@@ -10,7 +10,7 @@ import {
   setLabel,
 } from '../functions/index.js';
 import { keepLabels, labelSetKey, withoutLabels } from './labels.js';
-import { newStepSeries, pointCount, type EvalValue, type StepSeries } from './types.js';
+import { pointCount, type EvalValue, type StepSeries } from './types.js';
 
 /**
  * Aggregation operators. Group membership is computed once per series (labels

@@ -16,7 +16,7 @@ import {
   signature,
   withoutLabels,
 } from './labels.js';
-import { newStepSeries, pointCount, type EvalValue, type StepSeries } from './types.js';
+import { pointCount, type EvalValue, type StepSeries } from './types.js';
 
 /**
  * Binary operators: scalar/scalar, vector/scalar and vector/vector with
