@@ -190,6 +190,24 @@ describe('Engine', () => {
     await rejects(engine.instantQuery('sum(', 0), ErrorCodes.PROMQL_PARSE);
   });
 
+  it('refuses experimental syntax it does not evaluate instead of answering wrongly', async () => {
+    const storage = await load(1000, [{ labels: { __name__: 'x_total' }, values: [1, 2, 3] }]);
+    const engine = new Engine({ queryable: storage, experimental: true });
+    for (const q of [
+      'rate(x_total[1m] anchored)',
+      'x_total smoothed',
+      'x_total + fill(0) x_total',
+      'limit_ratio(0.5, x_total)',
+    ]) {
+      await rejects(engine.instantQuery(q, 2000), ErrorCodes.PROMQL_EXECUTION, /not supported/);
+    }
+    // Without the flag they do not even parse, as in Prometheus without its feature flags.
+    await rejects(
+      new Engine({ queryable: storage }).instantQuery('x_total smoothed', 2000),
+      ErrorCodes.PROMQL_PARSE,
+    );
+  });
+
   it('fails a query that would hold more than maxSamples, and keeps working afterwards', async () => {
     const storage = await load(
       1000,

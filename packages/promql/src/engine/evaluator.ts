@@ -260,6 +260,7 @@ export class Evaluator {
    * in `(t − lookback, t]` that is not a staleness marker.
    */
   selectVector(vs: VectorSelector, keepTimestamps: boolean): StepSeries[] {
+    if (vs.modifier !== undefined) throw unsupportedModifier(vs.modifier);
     const refs = this.refTimes(this.atMs(vs.at), this.durationMs(vs.offset));
     const count = refs.length;
     const [minRef, maxRef] = refsBounds(refs);
@@ -348,6 +349,8 @@ export class Evaluator {
     each: (labels: SeriesLabels, buffer: SampleBuffer, ends: Float64Array, rangeMs: number) => void,
   ): void {
     const vs = ms.vector;
+    const modifier = ms.modifier ?? vs.modifier;
+    if (modifier !== undefined) throw unsupportedModifier(modifier);
     const rangeMs = this.durationMs(ms.range);
     const ends = this.refTimes(this.atMs(vs.at), this.durationMs(vs.offset));
     const [minEnd, maxEnd] = refsBounds(ends);
@@ -872,6 +875,13 @@ export class Evaluator {
     holdSamples(this.state, points);
     return [out];
   }
+}
+
+/** The experimental extended range selectors parse but are not evaluated yet. */
+function unsupportedModifier(modifier: 'anchored' | 'smoothed'): VigilError {
+  return executionError(
+    `the experimental "${modifier}" modifier is not supported by this engine; drop it to use a plain range`,
+  );
 }
 
 /** True for arguments typed as instant vectors (not scalars, strings or ranges). */
