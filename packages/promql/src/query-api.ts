@@ -6,6 +6,8 @@ export interface QueryOptions {
   readonly signal?: AbortSignal;
   /** Overrides the engine's lookback delta for this query, ms. */
   readonly lookbackDeltaMs?: number;
+  /** A shorter timeout for this query, ms (the engine's own timeout still caps it). */
+  readonly timeoutMs?: number;
 }
 
 /** What a query returns: its value and the annotations, rendered as the HTTP API shows them. */

@@ -148,12 +148,13 @@ export class RemoteQueryApi implements QueryApi {
   }
 
   async #query(path: string, form: URLSearchParams, options?: QueryOptions): Promise<QueryResult> {
+    const timeoutMs = Math.min(this.#timeoutMs, options?.timeoutMs ?? Infinity);
     // Float seconds: Prometheus's duration syntax has no fractions ("1.5s" is refused).
-    form.set('timeout', String(this.#timeoutMs / 1000));
+    form.set('timeout', String(timeoutMs / 1000));
     if (options?.lookbackDeltaMs !== undefined) {
       form.set('lookback_delta', `${options.lookbackDeltaMs / 1000}`);
     }
-    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const timeout = AbortSignal.timeout(timeoutMs);
     const signal =
       options?.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]);
     let response: Response;

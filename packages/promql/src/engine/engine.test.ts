@@ -264,6 +264,11 @@ describe('Engine', () => {
       /timed out/,
     );
     const engine = new Engine({ queryable: storage });
+    // A per-query timeout shorter than the engine's applies too (the HTTP API's `timeout`).
+    await rejects(
+      engine.rangeQuery('rate(x[1m])', 0, 1_999_000, 1000, { timeoutMs: 1 }),
+      ErrorCodes.PROMQL_TIMEOUT,
+    );
     const controller = new AbortController();
     controller.abort();
     await rejects(

@@ -137,7 +137,7 @@ export class Engine implements QueryApi {
         `invalid expression type "${type === 'matrix' ? 'range vector' : 'string'}" for range query, must be Scalar or instant Vector`,
       );
     }
-    const timeoutMs = this.options.timeoutMs;
+    const timeoutMs = Math.min(this.options.timeoutMs, options?.timeoutMs ?? Infinity);
     const deadlineMs = Date.now() + timeoutMs;
     await this.#admit(deadlineMs, options?.signal);
     try {

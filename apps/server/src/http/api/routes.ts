@@ -12,7 +12,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCodes, VigilError, formatDurationMs, isVigilError } from '@vigil/model';
 import type { LabelMatcher } from '@vigil/model';
 import { exprToJson, formatParseError, parseExpr, prettyExpr } from '@vigil/promql';
-import type { QueryApi, QueryResult } from '@vigil/promql';
+import type { QueryApi, QueryOptions, QueryResult } from '@vigil/promql';
 import { compareLabels, compareStrings, labelsKey } from '@vigil/storage';
 import type { Queryable, SeriesLabels } from '@vigil/storage';
 import type { Logger } from '@vigil/sdk';
@@ -282,7 +282,7 @@ function defineRoutes(app: FastifyInstance, options: PrometheusApiOptions): void
   const execute = async (
     form: FormParams,
     reply: FastifyReply,
-    run: (signal: AbortSignal, lookbackDeltaMs: number | undefined) => Promise<QueryResult>,
+    run: (options: QueryOptions) => Promise<QueryResult>,
   ): Promise<QueryResult> => {
     const query = form.value('query');
     const timeoutMs = optionalDuration(form, 'timeout');
@@ -324,7 +324,14 @@ function defineRoutes(app: FastifyInstance, options: PrometheusApiOptions): void
     };
     reply.raw.once('close', onClose);
     try {
-      return await Promise.race([run(controller.signal, lookbackDeltaMs), aborted]);
+      // The engine evaluates synchronously, so the timer above cannot fire
+      // while it runs: the timeout also goes in as the engine's deadline.
+      const options: QueryOptions = {
+        signal: controller.signal,
+        ...(lookbackDeltaMs === undefined ? {} : { lookbackDeltaMs }),
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      };
+      return await Promise.race([run(options), aborted]);
     } catch (err) {
       // An engine that reports the abort as a cancellation: it was our timeout.
       if (
@@ -354,11 +361,8 @@ function defineRoutes(app: FastifyInstance, options: PrometheusApiOptions): void
     const timeMs = optionalTime(form, 'time', now());
     const limit = limitParam(form);
     const query = form.value('query');
-    const result = await execute(form, reply, (signal, lookbackDeltaMs) =>
-      engine.instantQuery(query, timeMs, {
-        signal,
-        ...(lookbackDeltaMs === undefined ? {} : { lookbackDeltaMs }),
-      }),
+    const result = await execute(form, reply, (options) =>
+      engine.instantQuery(query, timeMs, options),
     );
     return queryAnswer(result, limit);
   });
@@ -385,11 +389,8 @@ function defineRoutes(app: FastifyInstance, options: PrometheusApiOptions): void
     const stepMs = Math.max(1, Math.trunc(step));
     const limit = limitParam(form);
     const query = form.value('query');
-    const result = await execute(form, reply, (signal, lookbackDeltaMs) =>
-      engine.rangeQuery(query, startMs, endMs, stepMs, {
-        signal,
-        ...(lookbackDeltaMs === undefined ? {} : { lookbackDeltaMs }),
-      }),
+    const result = await execute(form, reply, (options) =>
+      engine.rangeQuery(query, startMs, endMs, stepMs, options),
     );
     return queryAnswer(result, limit);
   });
