@@ -79,6 +79,8 @@ export const ErrorCodes = {
   DURATION_INVALID: 'DURATION_INVALID',
   // Configuration (all)
   CONFIG_INVALID: 'CONFIG_INVALID',
+  // Rule files (rules)
+  RULES_INVALID: 'RULES_INVALID',
 } as const;
 
 /** One of the stable error codes in {@link ErrorCodes}. */
