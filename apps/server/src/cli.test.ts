@@ -88,6 +88,32 @@ test('vigil check config: success and failure with the path', (t) => {
   assert.equal(r.status, 2);
 });
 
+test('vigil check rules: success with the rule count, failure naming the file and the path', (t) => {
+  const dir = tempDir(t);
+  const good = join(dir, 'good.yml');
+  const bad = join(dir, 'bad.yml');
+  writeFileSync(
+    good,
+    'groups:\n  - name: g\n    rules:\n      - record: job:up:sum\n        expr: sum by (job) (up)\n      - alert: Down\n        expr: up == 0\n        for: 5m\n',
+  );
+  writeFileSync(
+    bad,
+    'groups:\n  - name: g\n    rules:\n      - record: job:up:sum\n        expr: sum by (job) (up\n',
+  );
+  let r = vigil(['check', 'rules', good]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /SUCCESS: 2 rules found/);
+  r = vigil(['check', 'rules', good, bad]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /bad\.yml.*groups\[0\]\.rules\[0\]\.expr/s);
+  // check config also reads the rule files the configuration names.
+  const config = join(dir, 'vigil.yml');
+  writeFileSync(config, 'rule_files: [bad.yml]\n');
+  r = vigil(['check', 'config', config]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /bad\.yml/);
+});
+
 test('vigil server with a bad config exits non-zero naming the file and the path', (t) => {
   const dir = tempDir(t);
   const file = join(dir, 'vigil.yml');

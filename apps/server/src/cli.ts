@@ -17,12 +17,14 @@
  * @module
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isVigilError } from '@vigil/model';
 import { createLogger, flushLogger } from '@vigil/sdk';
 import type { Logger } from '@vigil/sdk';
 import { loadConfig, parseConfig } from './config.js';
 import type { ConfigOverrides, VigilConfig } from './config.js';
+import { loadRuleFiles } from './rules.js';
 import { describeQueryBackend, formatRetention, startServer } from './server.js';
 import type { RunningServer } from './server.js';
 
@@ -33,7 +35,8 @@ const MAIN_HELP = `Usage: vigil <command> [options]
 
 Commands:
   server               Run the Vigil server: embedded store, scraper, remote-write receiver.
-  check config FILE    Validate a configuration file and exit.
+  check config FILE    Validate a configuration file (and the rule files it names) and exit.
+  check rules FILE     Validate Prometheus rule files and exit.
 
 Options:
   -h, --help           Show help (also: vigil <command> --help).
@@ -46,9 +49,11 @@ Runs the embedded time-series store, scrapes the configured targets into it,
 and serves the Prometheus-compatible query API (/api/v1/query, query_range,
 series, labels, metadata, targets, ...: Grafana and promtool work with it),
 /api/v1/write (Prometheus remote write 1.0), /metrics, /-/healthy and
-/-/ready. Stops cleanly on SIGINT or SIGTERM; SIGHUP or POST /-/reload
-reloads the configuration file (scrape jobs and targets; storage, listen
-address, receiver and query settings need a restart).
+/-/ready. Evaluates the rule_files (recording and alerting rules; see
+/api/v1/rules and /api/v1/alerts). Stops cleanly on SIGINT or SIGTERM; SIGHUP
+or POST /-/reload reloads the configuration file (scrape jobs, targets and
+rule files; storage, listen address, receiver and query settings need a
+restart).
 
 Options:
   --config FILE        Configuration file (env VIGIL_CONFIG; default vigil.yml,
@@ -61,9 +66,11 @@ Options:
 `;
 
 const CHECK_HELP = `Usage: vigil check config FILE...
+       vigil check rules FILE...
 
-Validates configuration files: exit 0 when all are valid, 2 otherwise, with
-the file, the path in it and what was expected.
+Validates configuration files (with the rule files they name) or Prometheus
+rule files: exit 0 when all are valid, 2 otherwise, with the file, the path
+in it and what was expected.
 `;
 
 function version(): string {
@@ -91,15 +98,25 @@ function checkConfig(args: string[]): number {
     process.stdout.write(CHECK_HELP);
     return 0;
   }
-  if (args[0] !== 'config' || args.length < 2) {
-    return fail(`usage: vigil check config FILE (got "vigil check ${args.join(' ')}")`, EXIT_USAGE);
+  if ((args[0] !== 'config' && args[0] !== 'rules') || args.length < 2) {
+    return fail(
+      `usage: vigil check config FILE or vigil check rules FILE (got "vigil check ${args.join(' ')}")`,
+      EXIT_USAGE,
+    );
   }
   let failed = false;
   for (const file of args.slice(1)) {
     try {
+      if (args[0] === 'rules') {
+        const { groups } = loadRuleFiles([resolve(file)]);
+        const count = groups.reduce((n, g) => n + g.rules.length, 0);
+        process.stdout.write(`Checking ${file}\n  SUCCESS: ${count} rules found\n`);
+        continue;
+      }
       const config = loadConfig(file);
+      const rules = loadRuleFiles(config.ruleFiles);
       process.stdout.write(
-        `Checking ${file}\n  SUCCESS: ${config.scrapeConfigs.length} scrape config(s) found; storage ${config.storage.path}; listen ${config.server.listen}\n`,
+        `Checking ${file}\n  SUCCESS: ${config.scrapeConfigs.length} scrape config(s) found; ${rules.files.length} rule file(s); storage ${config.storage.path}; listen ${config.server.listen}\n`,
       );
     } catch (err) {
       failed = true;
@@ -216,6 +233,14 @@ async function serve(args: string[]): Promise<number> {
   return 0;
 }
 
+/** "3 rule(s) in 2 group(s)", or "none (no rule_files)". */
+function describeRules(server: RunningServer): string {
+  const groups = server.rules.rules().groups;
+  if (groups.length === 0) return 'none (no rule_files)';
+  const rules = groups.reduce((n, g) => n + g.rules.length, 0);
+  return `${rules} rule(s) in ${groups.length} group(s), evaluated in this server`;
+}
+
 /** The human-readable lines printed once the server runs (stderr; logs stay JSON). */
 function statusLines(config: VigilConfig, server: RunningServer): string {
   const targets = server.scraper.targets();
@@ -227,6 +252,7 @@ function statusLines(config: VigilConfig, server: RunningServer): string {
     `  scraping:     ${jobs.length === 0 ? 'nothing (no scrape_configs)' : `${targets.length} target(s) in ${jobs.length} job(s): ${jobs.join(', ')}`}`,
     `  data:         ${config.storage.path} (retention ${formatRetention(config)})`,
     `  queries:      ${describeQueryBackend(config)}`,
+    `  rules:        ${describeRules(server)}`,
     `  config:       ${config.source} (reload: SIGHUP or POST ${server.url}/-/reload)`,
     '',
   ].join('\n');

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCodes, isVigilError } from '@vigil/model';
 import {
@@ -38,7 +38,12 @@ test('an empty file gives the named defaults', () => {
     const c = parseConfigText(text, 'vigil.yml');
     assert.deepEqual(c, {
       source: 'vigil.yml',
-      global: { scrapeIntervalMs: 60_000, scrapeTimeoutMs: 10_000, externalLabels: {} },
+      global: {
+        scrapeIntervalMs: 60_000,
+        scrapeTimeoutMs: 10_000,
+        evaluationIntervalMs: 60_000,
+        externalLabels: {},
+      },
       storage: { path: DEFAULT_STORAGE_PATH, retentionMs: DEFAULT_RETENTION_MS, retentionBytes: 0 },
       server: { listen: DEFAULT_LISTEN, host: '127.0.0.1', port: 9090 },
       remoteWriteReceiver: {
@@ -48,6 +53,7 @@ test('an empty file gives the named defaults', () => {
       },
       query: { ...DEFAULT_QUERY_CONFIG, remote: undefined },
       scrapeConfigs: [],
+      ruleFiles: [],
     });
   }
   assert.deepEqual(DEFAULT_QUERY_CONFIG, {
@@ -121,7 +127,9 @@ test('a full file: every section, scrape jobs inherit the global interval', () =
 global:
   scrape_interval: 15s
   scrape_timeout: 5s
+  evaluation_interval: 30s
   external_labels: { region: eu }
+rule_files: [rules/*.yml, /etc/vigil/slo.yml]
 storage:
   path: /var/lib/vigil
   retention: { time: 30d, size: 10GB }
@@ -144,8 +152,11 @@ scrape_configs:
   assert.deepEqual(c.global, {
     scrapeIntervalMs: 15_000,
     scrapeTimeoutMs: 5_000,
+    evaluationIntervalMs: 30_000,
     externalLabels: { region: 'eu' },
   });
+  // Relative rule files are resolved against the configuration file's directory.
+  assert.deepEqual(c.ruleFiles, [resolve('rules/*.yml'), '/etc/vigil/slo.yml']);
   assert.deepEqual(c.storage, {
     path: '/var/lib/vigil',
     retentionMs: 30 * 86_400_000,

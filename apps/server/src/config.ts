@@ -40,6 +40,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ErrorCodes, VigilError, isValidLabelName, parseDurationMs } from '@vigil/model';
@@ -71,6 +72,8 @@ export interface VigilConfig {
   readonly global: {
     readonly scrapeIntervalMs: number;
     readonly scrapeTimeoutMs: number;
+    /** How often rule groups without their own `interval` run, ms. Default 1 minute. */
+    readonly evaluationIntervalMs: number;
     readonly externalLabels: Readonly<Record<string, string>>;
   };
   readonly storage: {
@@ -96,6 +99,11 @@ export interface VigilConfig {
   readonly query: QueryConfig;
   /** Scrape jobs, resolved by @vigil/scrape. */
   readonly scrapeConfigs: readonly ScrapeConfig[];
+  /**
+   * Prometheus rule files, as absolute paths or patterns (`*` and `?` in the
+   * file name), resolved against the configuration file's directory.
+   */
+  readonly ruleFiles: readonly string[];
 }
 
 /** The `query:` section, validated, defaults applied. */
@@ -168,6 +176,7 @@ const fileSchema = z.strictObject({
     .strictObject({
       scrape_interval: durationString('duration').optional(),
       scrape_timeout: durationString('duration').optional(),
+      evaluation_interval: durationString('duration').optional(),
       external_labels: z
         .record(
           z.string().refine(isValidLabelName, {
@@ -237,6 +246,7 @@ const fileSchema = z.strictObject({
         .nullish(),
     })
     .nullish(),
+  rule_files: z.array(z.string().min(1, 'expected a file path or pattern')).nullish(),
   scrape_configs: z.unknown().optional(),
 });
 
@@ -317,6 +327,12 @@ export function parseConfig(
     );
   }
   const externalLabels = g.external_labels ?? {};
+  const evaluationIntervalMs = g.evaluation_interval ?? 60_000;
+  if (evaluationIntervalMs <= 0) {
+    throw configError(source, 'global.evaluation_interval', 'expected a duration above 0');
+  }
+  const configDir = source.startsWith('<') ? process.cwd() : dirname(resolve(source));
+  const ruleFiles = (f.rule_files ?? []).map((file) => resolve(configDir, file));
   const scrapeConfigs = parseScrapeConfigs(f.scrape_configs ?? [], {
     source,
     global: {
@@ -358,7 +374,7 @@ export function parseConfig(
         };
   return {
     source,
-    global: { scrapeIntervalMs, scrapeTimeoutMs, externalLabels },
+    global: { scrapeIntervalMs, scrapeTimeoutMs, evaluationIntervalMs, externalLabels },
     storage: {
       path: storagePath,
       retentionMs: f.storage?.retention?.time ?? DEFAULT_RETENTION_MS,
@@ -378,6 +394,7 @@ export function parseConfig(
       remote,
     },
     scrapeConfigs,
+    ruleFiles,
   };
 }
 

@@ -14,12 +14,14 @@ import type { QueryApi } from '@vigil/promql';
 import { openTsdb } from '@vigil/tsdb';
 import type { Tsdb } from '@vigil/tsdb';
 import { ScrapeManager } from '@vigil/scrape';
+import { RuleManager } from '@vigil/rules';
 import { Gauge, Registry, collectProcessMetrics } from '@vigil/sdk';
 import type { Logger } from '@vigil/sdk';
 import type { FastifyInstance } from 'fastify';
 import { createServerApp } from './http/app.js';
 import type { ApiBuildInfo } from './http/api/routes.js';
 import { RemoteQueryApi } from './query/remote-query-api.js';
+import { loadRuleFiles } from './rules.js';
 import type { VigilConfig } from './config.js';
 
 /** The version in apps/server/package.json, or `unknown`. */
@@ -151,9 +153,15 @@ export interface RunningServer {
    */
   readonly queryApi: QueryApi;
   /**
+   * Evaluates the `rule_files` groups over `queryApi`, writing recording
+   * rules and `ALERTS` into the store; `/api/v1/rules` and `/api/v1/alerts`
+   * read it.
+   */
+  readonly rules: RuleManager;
+  /**
    * Applies a new configuration without a restart, as Prometheus does on
    * SIGHUP: scrape jobs and targets change (removed targets get staleness
-   * markers, unchanged ones keep scraping). Storage, listen address and
+   * markers, unchanged ones keep scraping), rule files are read again. Storage, listen address and
    * receiver settings take effect only at the next start; a change to them
    * is logged as a warning. Reloads run one at a time.
    */
@@ -194,9 +202,11 @@ export async function startServer(
   const storage = openStorage(config, registry, logger);
   let app: FastifyInstance | undefined;
   let scraper: ScrapeManager | undefined;
+  let rules: RuleManager | undefined;
   const teardown = async (): Promise<void> => {
     ready = false;
     try {
+      await rules?.stop();
       await scraper?.stop();
     } finally {
       try {
@@ -215,6 +225,17 @@ export async function startServer(
   try {
     const engine = createEngine(config, storage);
     const queryApi = createQueryApi(config, engine);
+    // Rule files are read before anything listens: a broken one stops the start.
+    const ruleGroups = loadRuleFiles(config.ruleFiles).groups;
+    const ruleManager = new RuleManager({
+      queryApi,
+      appendable: storage,
+      logger: logger.child({ component: 'rules' }),
+      externalLabels: config.global.externalLabels,
+      defaultIntervalMs: config.global.evaluationIntervalMs,
+    });
+    ruleManager.load(ruleGroups);
+    rules = ruleManager;
     const buildInfo: ApiBuildInfo = {
       version: vigilVersion(),
       revision: '',
@@ -241,6 +262,7 @@ export async function startServer(
           droppedTargets: () => scraper?.droppedTargets() ?? [],
         },
         metadata: () => scraper?.metadata() ?? new Map(),
+        rules: ruleManager,
         buildInfo,
         runtimeInfo: () => ({
           startTimeMs,
@@ -271,6 +293,7 @@ export async function startServer(
     const url = await app.listen({ host: config.server.host, port: config.server.port });
     scraper = createScraper(config, storage, registry, logger);
     await scraper.applyConfig(config.scrapeConfigs);
+    ruleManager.start();
     ready = true;
     const reloadOk = new Gauge({
       name: 'vigil_config_last_reload_successful',
@@ -289,7 +312,10 @@ export async function startServer(
     const reload = (next: VigilConfig): Promise<void> => {
       const run = async (): Promise<void> => {
         try {
+          // Rule files first: a broken one leaves everything as it was.
+          const nextRules = loadRuleFiles(next.ruleFiles).groups;
           await running.applyConfig(next.scrapeConfigs);
+          ruleManager.load(nextRules);
         } catch (err) {
           reloadOk.set(0);
           lastReloadOk = false;
@@ -341,6 +367,7 @@ export async function startServer(
       registry,
       engine,
       queryApi,
+      rules: ruleManager,
       reload,
       reloadFromSource,
       reloadFailed,

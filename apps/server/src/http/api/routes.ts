@@ -15,6 +15,7 @@ import { exprToJson, formatParseError, parseExpr, prettyExpr } from '@vigil/prom
 import type { QueryApi, QueryOptions, QueryResult } from '@vigil/promql';
 import { compareLabels, compareStrings, labelsKey } from '@vigil/storage';
 import type { Queryable, SeriesLabels } from '@vigil/storage';
+import type { ApiAlert, ApiRuleGroup } from '@vigil/rules';
 import type { Logger } from '@vigil/sdk';
 import { apiErrorTypeFor, httpStatusFor } from '../status.js';
 import {
@@ -96,6 +97,11 @@ export interface PrometheusApiOptions {
   readonly targets?: {
     targets(): readonly ApiTarget[];
     droppedTargets(): readonly ApiDroppedTarget[];
+  };
+  /** Rule groups and alerts for `/api/v1/rules` and `/api/v1/alerts` (none when omitted). */
+  readonly rules?: {
+    rules(): { groups: readonly ApiRuleGroup[] };
+    alerts(): { alerts: readonly ApiAlert[] };
   };
   /** Metric metadata by metric name, as scrapes saw it (none when omitted). */
   readonly metadata?: () => ReadonlyMap<string, readonly ApiMetricMetadata[]>;
@@ -604,7 +610,22 @@ function defineRoutes(app: FastifyInstance, options: PrometheusApiOptions): void
     return { data: '[]' };
   });
 
-  // No rules or alerts until the rules engine exists; Grafana asks anyway.
-  route(['GET'], '/api/v1/rules', () => ({ data: '{"groups":[]}' }));
-  route(['GET'], '/api/v1/alerts', () => ({ data: '{"alerts":[]}' }));
+  // Prometheus's `type` filter (alert|record) on /api/v1/rules; an empty
+  // answer when the server runs no rules, as Grafana asks anyway.
+  route(['GET', 'POST'], '/api/v1/rules', (form) => {
+    const type = form.value('type');
+    if (type !== '' && type !== 'alert' && type !== 'record') {
+      throw invalidParam('type', `expected "alert" or "record", got ${JSON.stringify(type)}`);
+    }
+    const groups = (options.rules?.rules().groups ?? [])
+      .map((g) => ({
+        ...g,
+        rules: g.rules.filter((r) => type === '' || (type === 'alert') === (r.type === 'alerting')),
+      }))
+      .filter((g) => type === '' || g.rules.length > 0);
+    return { data: JSON.stringify({ groups }) };
+  });
+  route(['GET', 'POST'], '/api/v1/alerts', () => ({
+    data: JSON.stringify({ alerts: options.rules?.alerts().alerts ?? [] }),
+  }));
 }
