@@ -346,6 +346,20 @@ groups:
     const rule = manager.rules().groups[0]!.rules[0]!;
     assert.equal(rule.health, 'ok');
     assert.equal(rule.lastError, undefined);
+    // A failing evaluation writes nothing and does not mark the rule's series stale.
+    fail = true;
+    await manager.evaluateGroup('g', T0 + 2 * MIN);
+    fail = false;
+    await manager.evaluateGroup('g', T0 + 3 * MIN);
+    assert.deepEqual(dump(storage, 'r'), [
+      {
+        labels: { __name__: 'r' },
+        samples: [
+          [T0 + MIN, 1],
+          [T0 + 3 * MIN, 1],
+        ],
+      },
+    ]);
   });
 });
 
@@ -418,6 +432,20 @@ groups:
 });
 
 describe('RuleManager', () => {
+  it('keeps alert state across load() of an unchanged group, and drops it for a changed one', async () => {
+    const { storage, manager, groups } = setup(ALERT_RULES);
+    await write(storage, { __name__: 'errors', job: 'api' }, T0, 10);
+    await manager.evaluateGroup('alerts', T0);
+    manager.load(parseRuleFile(ALERT_RULES, 'test.yml'));
+    assert.deepEqual(
+      manager.alertStates().map((a) => [a.state, a.activeAtMs]),
+      [['pending', T0]],
+    );
+    manager.load(parseRuleFile(ALERT_RULES.replace('for: 2m', 'for: 3m'), 'test.yml'));
+    assert.deepEqual(manager.alertStates(), []);
+    assert.equal(groups.length, 1);
+  });
+
   it('refuses duplicate group names and unknown groups', async () => {
     const { manager, groups } = setup('groups:\n- name: g\n  rules: []\n');
     assert.throws(() => manager.load([...groups, ...groups]), /loaded twice/);
