@@ -46,6 +46,13 @@ describe('templates', () => {
     ['a {{- " b " -}} c', 'a b c'],
     ['a\n  {{- $labels.job }}', 'aapi'],
     ['{{ `raw {{` }}', 'raw {{'],
+    [
+      '{{ $labels.instance | stripPort }} {{ stripPort "[::1]:80" }} {{ stripPort "a" }}',
+      'host ::1 a',
+    ],
+    ['{{ reReplaceAll "(.*):(.*)" "${2}/$1" $labels.instance }}', '9090/host'],
+    ['{{ $labels.instance | reReplaceAll ":.*" "" }}', 'host'],
+    ['{{ safeHtml "<b>" }}', '<b>'],
   ];
   for (const [source, expected] of cases) {
     it(`renders ${source}`, () => {

@@ -6,9 +6,10 @@
  * `.ExternalURL`), `$labels.name` lookups, string and number literals,
  * pipelines (`$value | humanize`) and the functions `humanize`,
  * `humanize1024`, `humanizePercentage`, `humanizeDuration`, `printf`,
- * `toUpper`, `toLower`, `title`. Anything else (`if`, `range`, unknown
- * functions, comments...) is refused when the template is compiled, so a rule
- * file with it fails at load time, never at evaluation.
+ * `toUpper`, `toLower`, `title`, `safeHtml`, `stripPort`, `reReplaceAll`.
+ * Anything else (`if`, `range`, `query`, unknown functions, comments...) is
+ * refused when the template is compiled, so a rule file with it fails at load
+ * time, never at evaluation.
  *
  * @module
  */
@@ -56,6 +57,27 @@ const FUNCTIONS: ReadonlyMap<string, (args: readonly TemplateValue[]) => string>
       ),
     ),
   ],
+  ['safeHtml', unary((v) => toText(v))],
+  ['stripPort', unary((v) => stripPort(toText(v)))],
+  [
+    'reReplaceAll',
+    (args) => {
+      const [pattern, replacement, text] = args.map(toText) as [string, string, string];
+      let re: RegExp;
+      try {
+        re = new RegExp(pattern, 'gu');
+      } catch (err) {
+        throw new TemplateError(
+          `reReplaceAll: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+      // Go's `${1}`/`${name}` become JS's `$1`/`$<name>`.
+      const jsReplacement = replacement.replace(/\$\{(\w+)\}/g, (_m, g: string) =>
+        /^\d+$/.test(g) ? `$${g}` : `$<${g}>`,
+      );
+      return text.replace(re, jsReplacement);
+    },
+  ],
   [
     'printf',
     (args) => {
@@ -76,6 +98,9 @@ const ARITY: ReadonlyMap<string, number> = new Map([
   ['toUpper', 1],
   ['toLower', 1],
   ['title', 1],
+  ['safeHtml', 1],
+  ['stripPort', 1],
+  ['reReplaceAll', 3],
 ]);
 
 const VARIABLES = new Set(['$labels', '$value', '$externalLabels', '$externalURL', '$']);
@@ -365,6 +390,15 @@ function operandValue(op: Operand, data: TemplateData): TemplateValue {
       return Object.hasOwn(map, op.field) ? map[op.field]! : '';
     }
   }
+}
+
+/** `host:port` → `host`, `[::1]:80` → `::1`; anything else unchanged, as Prometheus's `stripPort`. */
+function stripPort(hostPort: string): string {
+  const bracketed = /^\[([^\]]*)\](?::[^:]*)?$/.exec(hostPort);
+  if (bracketed !== null) return bracketed[1]!;
+  const colon = hostPort.lastIndexOf(':');
+  if (colon < 0 || hostPort.indexOf(':') !== colon) return hostPort;
+  return hostPort.slice(0, colon);
 }
 
 function unary(fn: (v: TemplateValue) => string): (args: readonly TemplateValue[]) => string {
