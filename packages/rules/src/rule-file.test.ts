@@ -86,10 +86,10 @@ describe('parseRuleFile', () => {
 
   it('reports template syntax errors at load time', () => {
     const problems = problemsOf(
-      'groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up\n    annotations:\n      s: "{{ if $value }}x{{ end }}"\n',
+      'groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up\n    annotations:\n      s: "{{ range $labels }}x{{ end }}"\n',
     );
     assert.equal(problems[0]!.path, 'groups[0].rules[0].annotations.s');
-    assert.match(problems[0]!.message, /"if" actions are not supported/);
+    assert.match(problems[0]!.message, /"range" actions are not supported/);
   });
 
   it('reports unknown fields by name', () => {
