@@ -150,6 +150,8 @@ class RuleState {
   readonly active = new Map<string, MutableAlert>();
   /** Alerting rules: whether `ALERTS_FOR_STATE` may be written (after restore). */
   restored = false;
+  /** Series written in the last successful evaluation, by label key, to mark stale when they vanish. */
+  seriesReturned = new Map<string, SeriesLabels>();
 
   constructor(
     readonly spec: RuleSpec,
@@ -159,8 +161,6 @@ class RuleState {
 
 class GroupState {
   readonly rules: RuleState[];
-  /** Series written in the last evaluation, by label key, to mark stale when they vanish. */
-  seriesReturned = new Map<string, SeriesLabels>();
   lastEvaluationMs: number | undefined;
   evaluationSeconds = 0;
   /** Restore `for` state after the first evaluation. */
@@ -217,7 +217,6 @@ export class RuleManager {
       const state = new GroupState(spec, intervalMs);
       if (old !== undefined && sameRules(old.spec, spec)) {
         state.rules.splice(0, state.rules.length, ...old.rules);
-        state.seriesReturned = old.seriesReturned;
         state.lastEvaluationMs = old.lastEvaluationMs;
         state.shouldRestore = old.shouldRestore;
       }
@@ -294,10 +293,11 @@ export class RuleManager {
     const queryOffsetMs = g.spec.queryOffsetMs ?? 0;
     const evalTimeMs = timeMs - queryOffsetMs;
     const appender = this.#options.appendable.appender();
-    const returned = new Map<string, SeriesLabels>();
+    const written = new Set<string>();
+    const vanished: [string, SeriesLabels][] = [];
     for (const rule of g.rules) {
       const ruleStart = performance.now();
-      let output: { labels: SeriesLabels; value: number }[];
+      let output: { labels: SeriesLabels; value: number }[] | undefined;
       try {
         output =
           rule.spec.type === 'recording'
@@ -306,7 +306,9 @@ export class RuleManager {
         rule.health = 'ok';
         rule.lastError = undefined;
       } catch (err) {
-        output = [];
+        // As Prometheus: the rule's series of the last evaluation are kept
+        // (not marked stale) while it fails.
+        output = undefined;
         rule.health = 'err';
         rule.lastError = err instanceof Error ? err.message : String(err);
         this.#options.logger?.warn(
@@ -314,35 +316,42 @@ export class RuleManager {
           'rule evaluation failed',
         );
       }
-      for (const s of output) {
-        const key = labelsKey(s.labels);
-        if (returned.has(key)) continue;
-        returned.set(key, s.labels);
-        try {
-          appender.append(0, s.labels, evalTimeMs, s.value);
-        } catch (err) {
-          this.#options.logger?.warn(
-            {
-              group: g.spec.name,
-              rule: ruleName(rule.spec),
-              err: err instanceof Error ? err.message : String(err),
-            },
-            'rule output sample rejected',
-          );
-        }
-      }
       rule.lastEvaluationMs = timeMs;
+      if (output !== undefined) {
+        const returned = new Map<string, SeriesLabels>();
+        for (const s of output) {
+          const key = labelsKey(s.labels);
+          returned.set(key, s.labels);
+          if (written.has(key)) continue;
+          written.add(key);
+          try {
+            appender.append(0, s.labels, evalTimeMs, s.value);
+          } catch (err) {
+            this.#options.logger?.warn(
+              {
+                group: g.spec.name,
+                rule: ruleName(rule.spec),
+                err: err instanceof Error ? err.message : String(err),
+              },
+              'rule output sample rejected',
+            );
+          }
+        }
+        for (const entry of rule.seriesReturned) if (!returned.has(entry[0])) vanished.push(entry);
+        rule.seriesReturned = returned;
+      }
       rule.evaluationSeconds = (performance.now() - ruleStart) / 1000;
     }
-    for (const [key, labels] of g.seriesReturned) {
-      if (returned.has(key)) continue;
+    for (const [key, labels] of vanished) {
+      // Another rule may have written the series in this evaluation.
+      if (written.has(key)) continue;
+      written.add(key);
       try {
         appender.append(0, labels, evalTimeMs, STALE_NAN);
       } catch {
         // A newer sample exists already: nothing to mark.
       }
     }
-    g.seriesReturned = returned;
     try {
       await appender.commit();
     } catch (err) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { ErrorCodes, isVigilError } from '@vigil/model';
@@ -86,10 +86,10 @@ describe('parseRuleFile', () => {
 
   it('reports template syntax errors at load time', () => {
     const problems = problemsOf(
-      'groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up\n    annotations:\n      s: "{{ if $value }}x{{ end }}"\n',
+      'groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up\n    annotations:\n      s: "{{ range $labels }}x{{ end }}"\n',
     );
     assert.equal(problems[0]!.path, 'groups[0].rules[0].annotations.s');
-    assert.match(problems[0]!.message, /"if" actions are not supported/);
+    assert.match(problems[0]!.message, /"range" actions are not supported/);
   });
 
   it('reports unknown fields by name', () => {
@@ -98,6 +98,32 @@ describe('parseRuleFile', () => {
     );
     assert.equal(problems[0]!.path, 'groups[0].rules[0]');
     assert.match(problems[0]!.message, /unknown field 'exprs'/);
+  });
+});
+
+describe('parseRuleFile with several YAML documents', () => {
+  it('reads every document (Prometheus reads only the first)', () => {
+    const groups = parseRuleFile(
+      readFileSync(testdata + 'valid/multi-doc.yml', 'utf8'),
+      'multi-doc.yml',
+    );
+    assert.deepEqual(
+      groups.map((g) => g.name),
+      ['first', 'second'],
+    );
+  });
+
+  it('names the document of a problem and checks group names across documents', () => {
+    const problems = problemsOf(
+      'groups: [{name: g, rules: []}]\n---\ngroups: [{name: g, rules: [{record: x}]}]\n',
+    );
+    assert.deepEqual(
+      problems.map((p) => [p.path, p.line]),
+      [
+        ['document 2: groups[0].name', 3],
+        ['document 2: groups[0].rules[0].expr', undefined],
+      ],
+    );
   });
 });
 
@@ -115,5 +141,33 @@ describe('parseRuleFile agrees with promtool check rules (testdata/valid, testda
         assert.equal(ours.length === 0, promtoolAccepts, JSON.stringify(ours));
       });
     }
+  }
+});
+
+// The Sloth golden files of the workspace (never copied into the repository):
+// every Prometheus rule file among them gets the same verdict from us and promtool.
+const slothDir = fileURLToPath(
+  new URL('../../../../shared/peer-tests/sloth/examples/_gen/', import.meta.url),
+);
+
+describe('parseRuleFile agrees with promtool on the Sloth golden files', () => {
+  const files = existsSync(slothDir) ? readdirSync(slothDir).filter((f) => /\.ya?ml$/.test(f)) : [];
+  if (files.length === 0)
+    it('Sloth golden files', { skip: `${slothDir} is not there (outside the repository)` });
+  for (const name of files.sort()) {
+    const text = existsSync(slothDir + name) ? readFileSync(slothDir + name, 'utf8') : '';
+    // Kubernetes PrometheusRule objects are not rule files.
+    if (/^kind:/m.test(text)) continue;
+    it(name, (t) => {
+      const promtool = requireTool('promtool', 'prometheus', (m) => t.skip(m));
+      if (promtool === undefined) return;
+      const run = spawnSync(promtool, ['check', 'rules', slothDir + name], { encoding: 'utf8' });
+      const ours = problemsOf(text, name);
+      assert.equal(
+        ours.length === 0,
+        run.status === 0,
+        `ours: ${JSON.stringify(ours)}; promtool: ${run.stdout}`,
+      );
+    });
   }
 });

@@ -12,7 +12,7 @@ import {
   parseDurationMs,
 } from '@vigil/model';
 import { parseExpr } from '@vigil/promql';
-import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
+import { isMap, isSeq, LineCounter, parseAllDocuments } from 'yaml';
 import type { Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 import { compileTemplate, TemplateError } from './template.js';
@@ -119,7 +119,7 @@ export interface RuleFileProblem {
  */
 export function parseRuleFile(text: string, file: string): RuleGroupSpec[] {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   const fail = (problems: RuleFileProblem[]): never => {
     const lines = problems.map((p) => `${file}: ${p.path === '' ? '' : p.path + ': '}${p.message}`);
     throw new VigilError(
@@ -128,43 +128,55 @@ export function parseRuleFile(text: string, file: string): RuleGroupSpec[] {
       { details: { file, problems } },
     );
   };
-  if (doc.errors.length > 0) {
+  const problems: RuleFileProblem[] = [];
+  const yamlErrors = docs.flatMap((d) => d.errors);
+  if (yamlErrors.length > 0) {
     fail(
-      doc.errors.map((e) => ({
+      yamlErrors.map((e) => ({
         path: '',
         message: `YAML: ${e.message}`,
         line: lineCounter.linePos(e.pos[0]).line,
       })),
     );
   }
-  const lineOf = (path: readonly (string | number)[]): number | undefined => {
-    let node: unknown = doc.contents;
-    for (const key of path) {
-      if (isMap(node) || isSeq(node)) node = node.get(key, true);
-      else return undefined;
-    }
-    const range = (node as YamlNode | undefined)?.range;
-    return range === undefined || range === null ? undefined : lineCounter.linePos(range[0]).line;
-  };
-  const data: unknown = doc.toJS() ?? {};
-  const parsed = fileSchema.safeParse(data);
-  if (!parsed.success) {
-    fail(
-      parsed.error.issues.map((issue) => {
+  // Unlike Prometheus, which reads the first YAML document only and ignores
+  // the rest silently, every document of a multi-document file is read (as
+  // Sloth writes them); group names must be unique across them.
+  const groups: RuleGroupSpec[] = [];
+  const seen = new Set<string>();
+  docs.forEach((doc, di) => {
+    const prefix = docs.length > 1 ? `document ${di + 1}: ` : '';
+    const lineOf = (path: readonly (string | number)[]): number | undefined => {
+      let node: unknown = doc.contents;
+      for (const key of path) {
+        if (isMap(node) || isSeq(node)) node = node.get(key, true);
+        else return undefined;
+      }
+      const range = (node as YamlNode | undefined)?.range;
+      return range === undefined || range === null ? undefined : lineCounter.linePos(range[0]).line;
+    };
+    const problem = (path: readonly (string | number)[], message: string): RuleFileProblem => {
+      const line = lineOf(path);
+      return { path: prefix + formatPath(path), message, ...(line === undefined ? {} : { line }) };
+    };
+    const data: unknown = doc.toJS() ?? {};
+    const parsed = fileSchema.safeParse(data);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
         const path = issue.path.filter((k): k is string | number => typeof k !== 'symbol');
         let message = issue.message;
         if (issue.code === 'unrecognized_keys') {
           message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
         }
-        const line = lineOf(path);
-        return { path: formatPath(path), message, ...(line === undefined ? {} : { line }) };
-      }),
+        problems.push(problem(path, message));
+      }
+      return;
+    }
+    groups.push(
+      ...validateFile(parsed.data, file, seen, (path, message) =>
+        problems.push(problem(path, message)),
+      ),
     );
-  }
-  const problems: RuleFileProblem[] = [];
-  const groups = validateFile(parsed.data!, file, (path, message) => {
-    const line = lineOf(path);
-    problems.push({ path: formatPath(path), message, ...(line === undefined ? {} : { line }) });
   });
   if (problems.length > 0) fail(problems);
   return groups;
@@ -181,9 +193,13 @@ function formatPath(path: readonly (string | number)[]): string {
 
 type Report = (path: readonly (string | number)[], message: string) => void;
 
-function validateFile(input: FileInput, file: string, report: Report): RuleGroupSpec[] {
+function validateFile(
+  input: FileInput,
+  file: string,
+  seen: Set<string>,
+  report: Report,
+): RuleGroupSpec[] {
   const groups: RuleGroupSpec[] = [];
-  const seen = new Set<string>();
   (input.groups ?? []).forEach((g, gi) => {
     const at = ['groups', gi];
     if (g.name === '') report([...at, 'name'], 'group name must not be empty');

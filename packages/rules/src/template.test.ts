@@ -46,6 +46,25 @@ describe('templates', () => {
     ['a {{- " b " -}} c', 'a b c'],
     ['a\n  {{- $labels.job }}', 'aapi'],
     ['{{ `raw {{` }}', 'raw {{'],
+    [
+      '{{ $labels.instance | stripPort }} {{ stripPort "[::1]:80" }} {{ stripPort "a" }}',
+      'host ::1 a',
+    ],
+    ['{{ reReplaceAll "(.*):(.*)" "${2}/$1" $labels.instance }}', '9090/host'],
+    ['{{ $labels.instance | reReplaceAll ":.*" "" }}', 'host'],
+    ['{{ safeHtml "<b>" }}', '<b>'],
+    ['{{ if gt $value 1000.0 }}high{{ else }}low{{ end }}', 'high'],
+    [
+      '{{ if lt $value 10 }}low{{ else if eq $labels.job "api" }}api{{ else }}other{{ end }}!',
+      'api!',
+    ],
+    ['{{ if eq $labels.job "db" "web" }}x{{ else if $labels.nope }}y{{ else }}z{{ end }}', 'z'],
+    ['{{ if and $labels.job $value }}yes{{ end }}{{ if or 0 "" }}no{{ end }}', 'yes'],
+    ['{{ not false }} {{ eq true true }}', 'true true'],
+    ['{{ if not $labels.missing }}{{ $labels.job }}{{ end }}', 'api'],
+    ['{{ if $labels }}{{ if ne $labels.job "x" }}nested{{ end }}{{ end }}', 'nested'],
+    ['a {{- if true -}} b {{- end -}} c', 'abc'],
+    ['{{ gt $value 1.0 }} {{ or "" "d" }}', 'true d'],
   ];
   for (const [source, expected] of cases) {
     it(`renders ${source}`, () => {
@@ -55,7 +74,13 @@ describe('templates', () => {
 
   const bad: [string, RegExp][] = [
     ['{{ $labels.x', /unclosed action/],
-    ['{{ if $value }}x{{ end }}', /"if" actions are not supported/],
+    ['{{ if $value }}x', /without \{\{end\}\}/],
+    ['x{{ end }}', /unexpected \{\{end\}\}/],
+    ['{{ else }}', /unexpected \{\{else\}\}/],
+    ['{{ if 1 }}{{ else }}{{ else }}{{ end }}', /unexpected \{\{else\}\}/],
+    ['{{ if }}{{ end }}', /missing value/],
+    ['{{ if 1 }}{{ else with 1 }}{{ end }}', /not supported/],
+    ['{{ gt 1 }}', /wrong number of args for gt/],
     ['{{ range $labels }}{{ end }}', /"range"/],
     ['{{ nosuch $value }}', /function "nosuch" not supported/],
     ['{{ $nope }}', /undefined variable "\$nope"/],
@@ -84,6 +109,10 @@ describe('templates', () => {
       '<error: strconv.ParseFloat: parsing "api": invalid syntax>',
     );
     assert.equal(renderTemplate('{{ printf "%d" "x" }}', data), '%!d(string=x)');
+    assert.equal(
+      renderTemplate('{{ if gt $labels.job 1.0 }}x{{ end }}', data),
+      '<error: gt: incompatible types for comparison>',
+    );
   });
 
   it('formats floats as Go does', () => {

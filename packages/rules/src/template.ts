@@ -4,11 +4,14 @@
  * trimming, the variables `$labels`, `$value`, `$externalLabels`,
  * `$externalURL` (and the fields `.Labels`, `.Value`, `.ExternalLabels`,
  * `.ExternalURL`), `$labels.name` lookups, string and number literals,
- * pipelines (`$value | humanize`) and the functions `humanize`,
+ * pipelines (`$value | humanize`), `{{ if }}`/`{{ else if }}`/`{{ else }}`/
+ * `{{ end }}` and the functions `eq`, `ne`, `lt`, `le`, `gt`, `ge`, `and`,
+ * `or`, `not`, `humanize`,
  * `humanize1024`, `humanizePercentage`, `humanizeDuration`, `printf`,
- * `toUpper`, `toLower`, `title`. Anything else (`if`, `range`, unknown
- * functions, comments...) is refused when the template is compiled, so a rule
- * file with it fails at load time, never at evaluation.
+ * `toUpper`, `toLower`, `title`, `safeHtml`, `stripPort`, `reReplaceAll`.
+ * Anything else (`range`, `with`, `query`, unknown functions, comments...) is
+ * refused when the template is compiled, so a rule file with it fails at load
+ * time, never at evaluation.
  *
  * @module
  */
@@ -28,7 +31,8 @@ export interface TemplateData {
 type Operand =
   | { readonly kind: 'var'; readonly name: string; readonly field: string | undefined }
   | { readonly kind: 'string'; readonly value: string }
-  | { readonly kind: 'number'; readonly value: number };
+  | { readonly kind: 'number'; readonly value: number }
+  | { readonly kind: 'bool'; readonly value: boolean };
 
 interface Command {
   /** A function name, or undefined for a bare operand. */
@@ -36,11 +40,31 @@ interface Command {
   readonly args: readonly Operand[];
 }
 
-type Node = string | readonly Command[];
+/** Text, an action printing a pipeline, or an `if` with its branches. */
+type Node =
+  | string
+  | readonly Command[]
+  | {
+      readonly cond: readonly Command[];
+      readonly then: readonly Node[];
+      readonly otherwise: readonly Node[];
+    };
 
-type TemplateValue = string | number | Readonly<Record<string, string>>;
+type TemplateValue = string | number | boolean | Readonly<Record<string, string>>;
 
-const FUNCTIONS: ReadonlyMap<string, (args: readonly TemplateValue[]) => string> = new Map([
+const FUNCTIONS: ReadonlyMap<string, (args: readonly TemplateValue[]) => TemplateValue> = new Map<
+  string,
+  (args: readonly TemplateValue[]) => TemplateValue
+>([
+  ['eq', (args) => args.slice(1).some((b) => compare('eq', args[0]!, b) === 0)],
+  ['ne', (args) => compare('ne', args[0]!, args[1]!) !== 0],
+  ['lt', (args) => compare('lt', args[0]!, args[1]!) < 0],
+  ['le', (args) => compare('le', args[0]!, args[1]!) <= 0],
+  ['gt', (args) => compare('gt', args[0]!, args[1]!) > 0],
+  ['ge', (args) => compare('ge', args[0]!, args[1]!) >= 0],
+  ['not', (args) => !truthy(args[0]!)],
+  ['and', (args) => args.find((a) => !truthy(a)) ?? args[args.length - 1]!],
+  ['or', (args) => args.find((a) => truthy(a)) ?? args[args.length - 1]!],
   ['humanize', unary((v) => humanize(toNumber(v)))],
   ['humanize1024', unary((v) => humanize1024(toNumber(v)))],
   ['humanizePercentage', unary((v) => formatG(toNumber(v) * 100, 4) + '%')],
@@ -55,6 +79,27 @@ const FUNCTIONS: ReadonlyMap<string, (args: readonly TemplateValue[]) => string>
         (_m, a: string, b: string) => a + b.toUpperCase(),
       ),
     ),
+  ],
+  ['safeHtml', unary((v) => toText(v))],
+  ['stripPort', unary((v) => stripPort(toText(v)))],
+  [
+    'reReplaceAll',
+    (args) => {
+      const [pattern, replacement, text] = args.map(toText) as [string, string, string];
+      let re: RegExp;
+      try {
+        re = new RegExp(pattern, 'gu');
+      } catch (err) {
+        throw new TemplateError(
+          `reReplaceAll: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+      // Go's `${1}`/`${name}` become JS's `$1`/`$<name>`.
+      const jsReplacement = replacement.replace(/\$\{(\w+)\}/g, (_m, g: string) =>
+        /^\d+$/.test(g) ? `$${g}` : `$<${g}>`,
+      );
+      return text.replace(re, jsReplacement);
+    },
   ],
   [
     'printf',
@@ -76,6 +121,23 @@ const ARITY: ReadonlyMap<string, number> = new Map([
   ['toUpper', 1],
   ['toLower', 1],
   ['title', 1],
+  ['safeHtml', 1],
+  ['stripPort', 1],
+  ['reReplaceAll', 3],
+  ['ne', 2],
+  ['lt', 2],
+  ['le', 2],
+  ['gt', 2],
+  ['ge', 2],
+  ['not', 1],
+]);
+
+/** Least argument counts of the variadic functions. */
+const MIN_ARITY: ReadonlyMap<string, number> = new Map([
+  ['printf', 1],
+  ['eq', 2],
+  ['and', 1],
+  ['or', 1],
 ]);
 
 const VARIABLES = new Set(['$labels', '$value', '$externalLabels', '$externalURL', '$']);
@@ -117,20 +179,38 @@ export class Template {
    * would be reported, `<error: …>`, so an alert still carries its text.
    */
   render(data: TemplateData): string {
-    let out = '';
-    for (const node of this.#nodes) {
-      if (typeof node === 'string') {
-        out += node;
-        continue;
-      }
-      try {
-        out += toText(runPipeline(node, data));
-      } catch (err) {
-        out += `<error: ${err instanceof Error ? err.message : String(err)}>`;
-      }
-    }
-    return out;
+    return renderNodes(this.#nodes, data);
   }
+}
+
+function renderNodes(nodes: readonly Node[], data: TemplateData): string {
+  let out = '';
+  for (const node of nodes) {
+    if (typeof node === 'string') {
+      out += node;
+      continue;
+    }
+    try {
+      if ('cond' in node) {
+        out += renderNodes(truthy(runPipeline(node.cond, data)) ? node.then : node.otherwise, data);
+      } else {
+        out += toText(runPipeline(node, data));
+      }
+    } catch (err) {
+      out += `<error: ${err instanceof Error ? err.message : String(err)}>`;
+    }
+  }
+  return out;
+}
+
+/** An `if` being parsed: its condition, branches so far, and whether `else` was seen. */
+interface OpenIf {
+  readonly cond: readonly Command[];
+  readonly then: Node[];
+  readonly otherwise: Node[];
+  inElse: boolean;
+  /** True for the implicit `if` of an `else if`, closed by the same `end`. */
+  readonly chained: boolean;
 }
 
 /**
@@ -139,18 +219,28 @@ export class Template {
  * outside the supported subset.
  */
 export function compileTemplate(source: string): Template {
-  const nodes: Node[] = [];
+  const root: Node[] = [];
+  const open: OpenIf[] = [];
+  const target = (): Node[] => {
+    const top = open[open.length - 1];
+    return top === undefined ? root : top.inElse ? top.otherwise : top.then;
+  };
+  const nodes = { push: (n: Node): void => void target().push(n) };
+  const closeIf = (): void => {
+    const top = open.pop()!;
+    target().push({ cond: top.cond, then: top.then, otherwise: top.otherwise });
+  };
   let pos = 0;
   let pendingTrimLeft = false;
   while (pos < source.length) {
-    const open = source.indexOf('{{', pos);
-    let text = open < 0 ? source.slice(pos) : source.slice(pos, open);
+    const start = source.indexOf('{{', pos);
+    let text = start < 0 ? source.slice(pos) : source.slice(pos, start);
     if (pendingTrimLeft) text = text.replace(/^\s+/, '');
-    if (open < 0) {
+    if (start < 0) {
       if (text !== '') nodes.push(text);
       break;
     }
-    let inner = open + 2;
+    let inner = start + 2;
     if (
       source.startsWith('- ', inner) ||
       source.startsWith('-\t', inner) ||
@@ -168,10 +258,44 @@ export function compileTemplate(source: string): Template {
       body = body.slice(0, -1);
       pendingTrimLeft = true;
     }
-    nodes.push(parsePipeline(body));
+    const words = body.trim().split(/\s+/);
+    const keyword = words[0];
+    if (keyword === 'if') {
+      open.push({
+        cond: parsePipeline(body.trim().slice(2)),
+        then: [],
+        otherwise: [],
+        inElse: false,
+        chained: false,
+      });
+    } else if (keyword === 'else') {
+      const top = open[open.length - 1];
+      if (top === undefined || top.inElse) throw new TemplateError('unexpected {{else}}');
+      top.inElse = true;
+      if (words[1] === 'if') {
+        const rest = body.trim().slice(4).trim().slice(2);
+        open.push({
+          cond: parsePipeline(rest),
+          then: [],
+          otherwise: [],
+          inElse: false,
+          chained: true,
+        });
+      } else if (words.length > 1) {
+        throw new TemplateError(`"else ${words[1]}" is not supported`);
+      }
+    } else if (keyword === 'end') {
+      if (words.length > 1) throw new TemplateError('unexpected words after {{end}}');
+      if (open.length === 0) throw new TemplateError('unexpected {{end}}');
+      while (open[open.length - 1]!.chained) closeIf();
+      closeIf();
+    } else {
+      nodes.push(parsePipeline(body));
+    }
     pos = close + 2;
   }
-  return new Template(source, nodes);
+  if (open.length > 0) throw new TemplateError('unexpected EOF: {{if}} without {{end}}');
+  return new Template(source, root);
 }
 
 /** Renders `source` once; a convenience for tests and one-off texts. */
@@ -259,21 +383,8 @@ function parsePipeline(body: string): Command[] {
 
 function parseCommand(tokens: readonly string[], piped: boolean): Command {
   const head = tokens[0]!;
-  if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(head)) {
-    if (
-      [
-        'if',
-        'else',
-        'end',
-        'range',
-        'with',
-        'define',
-        'template',
-        'block',
-        'break',
-        'continue',
-      ].includes(head)
-    ) {
+  if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(head) && head !== 'true' && head !== 'false') {
+    if (['range', 'with', 'define', 'template', 'block', 'break', 'continue'].includes(head)) {
       throw new TemplateError(`"${head}" actions are not supported`);
     }
     if (!FUNCTIONS.has(head)) throw new TemplateError(`function "${head}" not supported`);
@@ -283,8 +394,12 @@ function parseCommand(tokens: readonly string[], piped: boolean): Command {
     if (arity !== undefined && given !== arity) {
       throw new TemplateError(`wrong number of args for ${head}: want ${arity} got ${given}`);
     }
-    if (head === 'printf' && given < 1)
-      throw new TemplateError('wrong number of args for printf: want at least 1 got 0');
+    const least = MIN_ARITY.get(head);
+    if (least !== undefined && given < least) {
+      throw new TemplateError(
+        `wrong number of args for ${head}: want at least ${least} got ${given}`,
+      );
+    }
     return { func: head, args };
   }
   if (tokens.length > 1) throw new TemplateError(`can't give argument to non-function ${head}`);
@@ -301,6 +416,7 @@ function parseOperand(token: string): Operand {
     }
   }
   if (token.startsWith('`')) return { kind: 'string', value: token.slice(1, -1) };
+  if (token === 'true' || token === 'false') return { kind: 'bool', value: token === 'true' };
   if (/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(token))
     return { kind: 'number', value: Number(token) };
   if (token.startsWith('$')) {
@@ -355,6 +471,7 @@ function operandValue(op: Operand, data: TemplateData): TemplateValue {
   switch (op.kind) {
     case 'string':
     case 'number':
+    case 'bool':
       return op.value;
     case 'var': {
       if (op.name === '$value') return data.value;
@@ -365,6 +482,37 @@ function operandValue(op: Operand, data: TemplateData): TemplateValue {
       return Object.hasOwn(map, op.field) ? map[op.field]! : '';
     }
   }
+}
+
+/** `host:port` → `host`, `[::1]:80` → `::1`; anything else unchanged, as Prometheus's `stripPort`. */
+function stripPort(hostPort: string): string {
+  const bracketed = /^\[([^\]]*)\](?::[^:]*)?$/.exec(hostPort);
+  if (bracketed !== null) return bracketed[1]!;
+  const colon = hostPort.lastIndexOf(':');
+  if (colon < 0 || hostPort.indexOf(':') !== colon) return hostPort;
+  return hostPort.slice(0, colon);
+}
+
+/** Go's truth: false, 0, '' and empty maps are false. */
+function truthy(v: TemplateValue): boolean {
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number') return v !== 0;
+  if (typeof v === 'string') return v !== '';
+  return Object.keys(v).length > 0;
+}
+
+/**
+ * Compares two values of the same kind (numbers, strings or booleans, the
+ * latter for `eq`/`ne` only). Unlike Go, an integer literal and a float
+ * compare by value (`gt $value 1` works).
+ */
+function compare(fn: string, a: TemplateValue, b: TemplateValue): number {
+  if (typeof a === 'number' && typeof b === 'number')
+    return a < b ? -1 : a > b ? 1 : a === b ? 0 : NaN;
+  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === 'boolean' && typeof b === 'boolean' && (fn === 'eq' || fn === 'ne'))
+    return a === b ? 0 : 1;
+  throw new TemplateError(`${fn}: incompatible types for comparison`);
 }
 
 function unary(fn: (v: TemplateValue) => string): (args: readonly TemplateValue[]) => string {
@@ -381,7 +529,7 @@ function toNumber(v: TemplateValue): number {
     }
     return n;
   }
-  throw new TemplateError('cannot convert a map to a number');
+  throw new TemplateError(`cannot convert a ${typeName(v)} to a number`);
 }
 
 function parseGoFloatSpecial(v: string): number {
@@ -392,6 +540,7 @@ function parseGoFloatSpecial(v: string): number {
 /** Renders a value as Go's `{{ }}` prints it (`%v`). */
 function toText(v: TemplateValue): string {
   if (typeof v === 'string') return v;
+  if (typeof v === 'boolean') return String(v);
   if (typeof v === 'number') return formatGoFloat(v);
   const keys = Object.keys(v).sort();
   return `map[${keys.map((k) => `${k}:${v[k]}`).join(' ')}]`;
@@ -641,5 +790,6 @@ function withSign(body: string, negative: boolean, flags: string): string {
 function typeName(v: TemplateValue): string {
   if (typeof v === 'string') return 'string';
   if (typeof v === 'number') return 'float64';
+  if (typeof v === 'boolean') return 'bool';
   return 'map[string]string';
 }
