@@ -61,7 +61,7 @@ function collect(text: string, file: string, into: Collected): void {
       throw specInvalid(ctx, [
         {
           path: 'apiVersion',
-          rule: `"${String((doc).apiVersion)}" is not supported (Kubernetes PrometheusServiceLevel resources are not supported yet; OpenSLO needs openslo/v1)`,
+          rule: `"${String(doc.apiVersion)}" is not supported (Kubernetes PrometheusServiceLevel resources are not supported yet; OpenSLO needs openslo/v1)`,
         },
       ]);
     } else if (isSlothDocument(doc)) {

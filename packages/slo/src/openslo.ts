@@ -226,6 +226,7 @@ const sloSpec = z
           z.strictObject({ alertPolicyRef: name }),
         ]),
       )
+      .nullable()
       .optional(),
   })
   .superRefine((s, ctx) => {
@@ -510,6 +511,20 @@ function promQuery(
   return { query: q };
 }
 
+/**
+ * Makes an OpenSLO ratio query a window template: a query that already has
+ * `{{.window}}` is kept; otherwise a counter becomes
+ * `sum(increase((Q)[{{.window}}:]))` and a per-event gauge
+ * `sum(sum_over_time((Q)[{{.window}}:]))` (subqueries at the default step).
+ * Non-Prometheus queries (`reason` set) are kept verbatim.
+ */
+function windowed(query: string, counter: boolean, reason: string | undefined): string {
+  if (reason !== undefined || hasWindowPlaceholder(query)) return query;
+  return counter
+    ? `sum(increase((${query})[{{.window}}:]))`
+    : `sum(sum_over_time((${query})[{{.window}}:]))`;
+}
+
 function convertSli(
   spec: SliSpec,
   obj: z.infer<typeof objective>,
@@ -554,12 +569,9 @@ function convertSli(
     const sli: Sli = {
       kind: 'ratio',
       numerator,
-      numeratorQuery: get(`ratioMetric.${numerator}`),
-      totalQuery: get('ratioMetric.total'),
+      numeratorQuery: windowed(get(`ratioMetric.${numerator}`), r.counter === true, reason),
+      totalQuery: windowed(get('ratioMetric.total'), r.counter === true, reason),
     };
-    if (reason === undefined && !hasWindowPlaceholder(sli.numeratorQuery))
-      reason =
-        'the ratio queries have no {{.window}} placeholder, so they cannot be evaluated over a window';
     return reason === undefined ? { sli } : { sli, reason };
   }
   // thresholdMetric: good while `metric <op> value`; the error ratio is the bad share of time.
