@@ -30,7 +30,7 @@ interface Collected {
 
 /** Parses the YAML documents of one file and converts each by its detected format. */
 function collect(text: string, file: string, into: Collected): void {
-  const docs = parseAllDocuments(text, { prettyErrors: false });
+  const docs = parseAllDocuments(text);
   const list = Array.isArray(docs) ? docs : [];
   const nonEmpty = list.filter(
     (d) => d.errors.length > 0 || (d.contents !== null && d.contents !== undefined),
@@ -46,7 +46,10 @@ function collect(text: string, file: string, into: Collected): void {
       const pos = err.linePos?.[0];
       const at = pos === undefined ? '' : ` at line ${pos.line}, column ${pos.col}`;
       throw specInvalid(ctx, [
-        { path: '', rule: `must be valid YAML${at}: ${err.message.split('\n')[0] ?? ''}` },
+        {
+          path: '',
+          rule: `must be valid YAML${at}: ${(err.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`,
+        },
       ]);
     }
     const doc: unknown = d.toJS({ maxAliasCount: 100 });

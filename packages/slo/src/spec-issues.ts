@@ -21,6 +21,8 @@ export interface DocContext {
   readonly docCount: number;
 }
 
+const IDENT_RE = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
 /** Formats a path of keys and indexes as `slos[2].sli.events.error_query`. */
 export function formatPath(segments: readonly PropertyKey[]): string {
   let out = '';
@@ -28,19 +30,16 @@ export function formatPath(segments: readonly PropertyKey[]): string {
     if (typeof s === 'number') out += `[${s}]`;
     else {
       const key = String(s);
-      out += /^[A-Za-z_][A-Za-z0-9_-]*$/.test(key)
-        ? out === ''
-          ? key
-          : `.${key}`
-        : `[${JSON.stringify(key)}]`;
+      out += IDENT_RE.test(key) ? (out === '' ? key : `.${key}`) : `[${JSON.stringify(key)}]`;
     }
   }
   return out;
 }
 
-/** Joins a base path and a child key or index. */
+/** Joins a base path and a child key or index (`slos[2]`, `slos.checkout`, `slos["a b"]`). */
 export function childPath(base: string, key: string | number): string {
   if (typeof key === 'number') return `${base}[${key}]`;
+  if (!IDENT_RE.test(key)) return `${base}[${JSON.stringify(key)}]`;
   return base === '' ? key : `${base}.${key}`;
 }
 

@@ -38,6 +38,7 @@ export function assertSpecError(err: unknown, file: string, path: string, rule: 
   const hit = issues.find((i) => i.path === path);
   assert.ok(hit !== undefined, `an issue at ${path}; got ${JSON.stringify(issues)}`);
   assert.match(hit.rule, rule);
-  assert.ok(err.message.includes(`: ${path}: `), `message names the path ${path}: ${err.message}`);
+  const shown = path === '' ? '(document root)' : path;
+  assert.ok(err.message.includes(`: ${shown}: `), `message names the path ${path}: ${err.message}`);
   return true;
 }

@@ -165,7 +165,7 @@ const fileSchema = z.strictObject({
   description: z.string().optional(),
   labels: labelMap.optional(),
   slos: z
-    .record(z.string().regex(NAME_RE, NAME_RULE), sloSchema)
+    .record(z.string(), sloSchema)
     .refine((m) => Object.keys(m).length > 0, 'must hold at least one SLO'),
 });
 
@@ -225,6 +225,7 @@ export function convertVigilDocument(
   const slos: Slo[] = [];
   for (const [name, s] of Object.entries(spec.slos)) {
     const base = childPath('slos', name);
+    if (!NAME_RE.test(name)) issues.push({ path: base, rule: `SLO name ${NAME_RULE}` });
     const sli = convertSli(s.sli, childPath(base, 'sli'), issues);
     const window: SloWindow =
       typeof s.window === 'number'
