@@ -136,6 +136,8 @@ describe('OpenSLO SDK examples (v1) and spec-repo examples', { skip }, () => {
     assert.equal(slo.evaluable, true);
     assert.deepEqual(slo.window, { kind: 'calendar', unit: 'week', timeZone: 'America/New_York' });
     assert.equal(slo.budgetingMethod, 'timeslices');
+    assert.deepEqual(slo.labels, { env: 'prod', team: 'team-a,team-b' });
+    assert.equal(slo.source.path, '[0].spec.objectives[0]');
     assert.deepEqual(slo.objective, {
       target: 0.995,
       timeSliceTarget: 0.95,
@@ -255,6 +257,51 @@ spec:
         return true;
       },
     );
+  });
+
+  it('rejects a bad query in an inline indicator at its full path', () => {
+    const inline = `apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: inline
+spec:
+  service: api
+  indicator:
+    metadata:
+      name: errs
+    spec:
+      ratioMetric:
+        counter: true
+        good:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: sum(rate(ok_total[{{.window}}]))
+        total:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: sum(rate(all_total[{{.window}}]) by
+  timeWindow:
+    - duration: 28d
+      isRolling: true
+  budgetingMethod: Occurrences
+  objectives:
+    - target: 0.99
+`;
+    assert.throws(
+      () => parseSloDocument(inline, 'inline.yaml'),
+      (err) =>
+        assertSpecError(
+          err,
+          'inline.yaml',
+          'spec.indicator.spec.ratioMetric.total.metricSource.spec.query',
+          /must be valid PromQL/,
+        ),
+    );
+    const fixed = parseSloDocument(inline.replace(']) by', ']))'), 'inline.yaml');
+    assert.deepEqual(fixed.slos[0]!.window, { kind: 'rolling', durationMs: 28 * 86_400_000 });
+    assert.equal(fixed.slos[0]!.evaluable, true);
   });
 
   it('rejects a Timeslices objective without timeSliceTarget', () => {

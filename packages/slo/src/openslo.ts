@@ -1,3 +1,4 @@
+import { isValidLabelName } from '@vigil/model';
 import { z } from 'zod';
 import type {
   BudgetingMethod,
@@ -282,6 +283,11 @@ export interface OpenSloObject {
   readonly name: string;
   /** `metadata.displayName`. */
   readonly displayName?: string;
+  /**
+   * `metadata.labels` as Prometheus labels: list values joined with `,`;
+   * keys that are not valid label names are dropped.
+   */
+  readonly labels: Readonly<Record<string, string>>;
   /** The validated spec (shape depends on `kind`). */
   readonly spec: unknown;
   /** The document it came from. */
@@ -296,6 +302,13 @@ export function isOpenSloDocument(doc: unknown): boolean {
   if (typeof first !== 'object' || first === null) return false;
   const v = (first as Record<string, unknown>)['apiVersion'];
   return typeof v === 'string' && v.startsWith('openslo');
+}
+
+function promLabels(labels: Record<string, string | string[]> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(labels ?? {}))
+    if (isValidLabelName(k)) out[k] = Array.isArray(v) ? v.join(',') : v;
+  return out;
 }
 
 /**
@@ -326,6 +339,7 @@ export function validateOpenSloDocument(doc: unknown, ctx: DocContext): OpenSloO
       ...(env.data.metadata.displayName === undefined
         ? {}
         : { displayName: env.data.metadata.displayName }),
+      labels: promLabels(env.data.metadata.labels),
       spec: spec.data,
       ctx,
       path,
@@ -362,7 +376,7 @@ export function convertOpenSlo(objects: readonly OpenSloObject[]): {
         name: o.name,
         ...(o.displayName === undefined ? {} : { displayName: o.displayName }),
         ...(d === undefined ? {} : { description: d }),
-        labels: {},
+        labels: o.labels,
         source: { format: 'openslo' as const, file: o.ctx.file, path: o.path },
       };
     });
@@ -385,7 +399,7 @@ export function convertOpenSlo(objects: readonly OpenSloObject[]): {
     }
     let sliSpec: SliSpec | undefined;
     let sliCtx: OpenSloObject = o;
-    let sliPath = childPath(childPath(o.path, 'spec'), 'indicator.spec');
+    let sliPath = childPath(childPath(childPath(o.path, 'spec'), 'indicator'), 'spec');
     if (spec.indicator !== undefined) sliSpec = spec.indicator.spec;
     else if (spec.indicatorRef !== undefined) {
       const ref = slis.get(spec.indicatorRef);
@@ -433,7 +447,7 @@ export function convertOpenSlo(objects: readonly OpenSloObject[]): {
         objective,
         window,
         budgetingMethod,
-        labels: {},
+        labels: o.labels,
         alerting: {
           labels: {},
           annotations: {},
@@ -446,7 +460,7 @@ export function convertOpenSlo(objects: readonly OpenSloObject[]): {
         source: {
           format: 'openslo',
           file: o.ctx.file,
-          path: childPath(childPath(o.path, 'spec'), `objectives[${i}]`),
+          path: childPath(childPath(childPath(o.path, 'spec'), 'objectives'), i),
         },
       });
       if (converted.reason !== undefined)
@@ -553,7 +567,7 @@ function convertSli(
       const raw = s.ms.spec['query'];
       queries.set(s.field, typeof raw === 'string' ? raw : '');
     } else {
-      checkPromql(q.query, `${childPath(path, s.field)}.spec.query`, issues);
+      checkPromql(q.query, `${path}.${s.field}.spec.query`, issues);
       queries.set(s.field, q.query);
     }
   }
