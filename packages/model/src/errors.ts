@@ -77,6 +77,8 @@ export const ErrorCodes = {
   QUERY_REMOTE_FAILED: 'QUERY_REMOTE_FAILED',
   // Durations and times (model)
   DURATION_INVALID: 'DURATION_INVALID',
+  // SLO specs (slo)
+  SLO_SPEC_INVALID: 'SLO_SPEC_INVALID',
   // Configuration (all)
   CONFIG_INVALID: 'CONFIG_INVALID',
   // Rule files (rules)

@@ -1,0 +1,53 @@
+export {
+  WINDOW_PLACEHOLDER,
+  SLI_KINDS,
+  renderWindow,
+  errorRatioExpr,
+  isEventBasedSli,
+  sliQueries,
+} from './model.js';
+export type {
+  SpecFormat,
+  SpecSource,
+  Service,
+  RatioSli,
+  LatencySli,
+  AvailabilitySli,
+  ThroughputSli,
+  FreshnessSli,
+  PipelineSli,
+  RawSli,
+  Sli,
+  Objective,
+  RollingWindow,
+  CalendarWindow,
+  SloWindow,
+  BudgetingMethod,
+  AlertTier,
+  AlertWindow,
+  AlertingOptions,
+  ExclusionWindow,
+  Slo,
+  SpecWarning,
+  SloSpecSet,
+} from './model.js';
+export { parseSloDocument, loadSloFiles } from './load.js';
+export type { LoadOptions } from './load.js';
+export { parseTarget, convertVigilDocument, isVigilDocument } from './vigil-format.js';
+export {
+  OPENSLO_V1,
+  OPENSLO_KINDS,
+  validateOpenSloDocument,
+  convertOpenSlo,
+  isOpenSloDocument,
+} from './openslo.js';
+export type { OpenSloObject } from './openslo.js';
+export {
+  SLOTH_PROMETHEUS_V1,
+  SLOTH_DEFAULT_PERIOD_MS,
+  convertSlothDocument,
+  isSlothDocument,
+  percentToFraction,
+} from './sloth.js';
+export { formatPath } from './spec-issues.js';
+export type { SpecIssue, DocContext } from './spec-issues.js';
