@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -112,6 +112,52 @@ test('vigil check rules: success with the rule count, failure naming the file an
   r = vigil(['check', 'config', config]);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /bad\.yml/);
+});
+
+test('vigil slo validate: the three formats, and a rejection naming the file, the path and the rule', (t) => {
+  const dir = tempDir(t);
+  const vigilSpec = join(dir, 'user-api.yml');
+  writeFileSync(
+    vigilSpec,
+    [
+      'service: user-api',
+      'slos:',
+      '  availability:',
+      '    sli:',
+      '      ratio:',
+      '        bad: sum(rate(http_requests_total{code=~"5.."}[{{.window}}]))',
+      '        total: sum(rate(http_requests_total[{{.window}}]))',
+      '    target: 99.9%',
+      '    window: 30d',
+      '',
+    ].join('\n'),
+  );
+  const sloth = join(dir, 'sloth.yml');
+  writeFileSync(
+    sloth,
+    [
+      'version: prometheus/v1',
+      'service: checkout',
+      'slos:',
+      '  - name: requests-availability',
+      '    objective: 99.5',
+      '    sli:',
+      '      events:',
+      '        error_query: sum(rate(http_requests_total{code=~"5.."}[{{.window}}]))',
+      '        total_query: sum(rate(http_requests_total[{{.window}}]))',
+      '    alerting: { name: CheckoutAvailability }',
+      '',
+    ].join('\n'),
+  );
+  let r = vigil(['slo', 'validate', vigilSpec, sloth]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /SUCCESS: 2 SLO\(s\) for 2 service\(s\)/);
+  writeFileSync(sloth, readFileSync(sloth, 'utf8').replace('objective: 99.5', 'objective: 120'));
+  r = vigil(['slo', 'validate', sloth]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /sloth\.yml.*slos\[0\]\.objective/s);
+  r = vigil(['slo', 'check']);
+  assert.equal(r.status, 2);
 });
 
 test('vigil server with a bad config exits non-zero naming the file and the path', (t) => {

@@ -24,6 +24,7 @@ import { createLogger, flushLogger } from '@vigil/sdk';
 import type { Logger } from '@vigil/sdk';
 import { loadConfig, parseConfig } from './config.js';
 import type { ConfigOverrides, VigilConfig } from './config.js';
+import { loadSloFiles } from '@vigil/slo';
 import { loadRuleFiles } from './rules.js';
 import { describeQueryBackend, formatRetention, startServer } from './server.js';
 import type { RunningServer } from './server.js';
@@ -37,6 +38,7 @@ Commands:
   server               Run the Vigil server: embedded store, scraper, remote-write receiver.
   check config FILE    Validate a configuration file (and the rule files it names) and exit.
   check rules FILE     Validate Prometheus rule files and exit.
+  slo validate FILE    Validate SLO specs (Vigil, OpenSLO v1, Sloth prometheus/v1) and exit.
 
 Options:
   -h, --help           Show help (also: vigil <command> --help).
@@ -63,6 +65,15 @@ Options:
                        default 127.0.0.1:9090).
   --log.level LEVEL    trace, debug, info, warn, error or fatal (env LOG_LEVEL; default info).
   -h, --help           Show this help.
+`;
+
+const SLO_HELP = `Usage: vigil slo validate FILE...
+
+Reads SLO specs in any of three formats, detected per YAML document: Vigil's
+(service + slos), OpenSLO v1 (apiVersion: openslo/v1; references resolve
+across the files given) and Sloth's (version: prometheus/v1). Exit 0 when all
+are valid (warnings printed), 2 otherwise, with the file, the path in it and
+the rule broken.
 `;
 
 const CHECK_HELP = `Usage: vigil check config FILE...
@@ -124,6 +135,36 @@ function checkConfig(args: string[]): number {
     }
   }
   return failed ? EXIT_USAGE : 0;
+}
+
+async function sloCommand(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(SLO_HELP);
+    return 0;
+  }
+  if (args[0] !== 'validate' || args.length < 2) {
+    return fail(
+      `usage: vigil slo validate FILE... (got "vigil slo ${args.join(' ')}")`,
+      EXIT_USAGE,
+    );
+  }
+  const files = args.slice(1);
+  try {
+    const set = await loadSloFiles(files);
+    for (const w of set.warnings) {
+      process.stderr.write(
+        `  warning: ${w.file}: ${w.path === '' ? '' : w.path + ': '}${w.message}\n`,
+      );
+    }
+    const services = new Set(set.slos.map((slo) => slo.service));
+    process.stdout.write(
+      `Checking ${files.join(', ')}\n  SUCCESS: ${set.slos.length} SLO(s) for ${services.size} service(s): ${set.slos.map((slo) => slo.id).join(', ')}\n`,
+    );
+    return 0;
+  } catch (err) {
+    process.stderr.write(`Checking ${files.join(', ')}\n  FAILED: ${errorText(err)}\n`);
+    return EXIT_USAGE;
+  }
 }
 
 function resolveConfig(values: {
@@ -278,6 +319,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return serve(rest);
     case 'check':
       return checkConfig(rest);
+    case 'slo':
+      return sloCommand(rest);
     default:
       return fail(`unknown command "${command}"\n\n${MAIN_HELP}`, EXIT_USAGE);
   }
