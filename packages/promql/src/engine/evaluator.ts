@@ -2,6 +2,7 @@ import { ErrorCodes, VigilError, isStaleNaN } from '@vigil/model';
 import type { Queryable, SeriesLabels } from '@vigil/storage';
 import type { Annotations } from '../annotations.js';
 import { FUNCTIONS, absentLabels } from '../functions/index.js';
+import { evalDurationSeconds } from '../parser/duration.js';
 import type { FunctionContext, VectorElement } from '../functions/types.js';
 import type {
   AtModifier,
@@ -189,53 +190,27 @@ export class Evaluator {
   }
 
   private durationSeconds(expr: Expr): number {
-    switch (expr.type) {
-      case 'NumberLiteral':
-        return expr.value;
-      case 'ParenExpr':
-        return this.durationSeconds(expr.expr);
-      case 'UnaryExpr':
-        return expr.op === '-' ? -this.durationSeconds(expr.expr) : this.durationSeconds(expr.expr);
-      case 'BinaryExpr': {
-        const l = this.durationSeconds(expr.lhs);
-        const r = this.durationSeconds(expr.rhs);
-        switch (expr.op) {
-          case '+':
-            return l + r;
-          case '-':
-            return l - r;
-          case '*':
-            return l * r;
-          case '/':
-            return l / r;
-          case '%':
-            return l % r;
-          case '^':
-            return Math.pow(l, r);
-          default:
-            break;
-        }
-        break;
-      }
-      case 'Call':
-        switch (expr.func.name) {
+    return evalDurationSeconds(
+      expr,
+      (call, evaluate) => {
+        switch (call.func.name) {
           case 'step':
             return this.state.queryStepMs / 1000;
           case 'range':
             return (this.state.queryEndMs - this.state.queryStartMs) / 1000;
           case 'min_of':
-            return Math.min(...expr.args.map((a) => this.durationSeconds(a)));
+            return Math.min(...call.args.map(evaluate));
           case 'max_of':
-            return Math.max(...expr.args.map((a) => this.durationSeconds(a)));
+            return Math.max(...call.args.map(evaluate));
           default:
-            break;
+            return undefined;
         }
-        break;
-      default:
-        break;
-    }
-    throw executionError(
-      'invalid duration expression: use numbers, durations, + - * / % ^, step(), range(), min_of() and max_of()',
+      },
+      () => {
+        throw executionError(
+          'invalid duration expression: use numbers, durations, + - * / % ^, step(), range(), min_of() and max_of()',
+        );
+      },
     );
   }
 

@@ -30,6 +30,7 @@ import {
   type VectorMatching,
   type VectorSelector,
 } from './ast.js';
+import { evalDurationSeconds } from './duration.js';
 import { FUNCTION_SIGNATURES } from './function-table.js';
 import { lezerInput } from './lezer-input.js';
 import { goQuote, unquoteString } from './strings.js';
@@ -798,7 +799,11 @@ class Parser {
   #duration(node: SyntaxNode): DurationValue {
     const expr = this.#durationExpr(node);
     if (containsCall(expr)) return { kind: 'expression', expr };
-    const seconds = evalLiteralDuration(expr);
+    const seconds = evalDurationSeconds(
+      expr,
+      () => undefined,
+      () => NaN,
+    );
     return { kind: 'literal', ms: Math.round(seconds * 1000) };
   }
 
@@ -1098,40 +1103,6 @@ function containsCall(e: Expr): boolean {
       return containsCall(e.expr);
     default:
       return false;
-  }
-}
-
-/** Evaluates a duration expression of literals, in seconds. */
-function evalLiteralDuration(e: Expr): number {
-  switch (e.type) {
-    case 'NumberLiteral':
-      return e.value;
-    case 'ParenExpr':
-      return evalLiteralDuration(e.expr);
-    case 'UnaryExpr':
-      return e.op === '-' ? -evalLiteralDuration(e.expr) : evalLiteralDuration(e.expr);
-    case 'BinaryExpr': {
-      const a = evalLiteralDuration(e.lhs);
-      const b = evalLiteralDuration(e.rhs);
-      switch (e.op) {
-        case '+':
-          return a + b;
-        case '-':
-          return a - b;
-        case '*':
-          return a * b;
-        case '/':
-          return a / b;
-        case '%':
-          return a % b;
-        case '^':
-          return a ** b;
-        default:
-          return NaN;
-      }
-    }
-    default:
-      return NaN;
   }
 }
 
