@@ -5,12 +5,11 @@
  * into a Prometheus data directory, and starts Debian's `prometheus` on it.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '@vigil/testing';
 import { formatSeconds } from './dataset.js';
+import { startServerProcess, type ServerProcess } from './server-process.js';
 import type { Dataset } from './dataset.js';
 
 /** Prometheus's block length, which `create-blocks-from` also cuts at, ms. */
@@ -140,12 +139,7 @@ export function createBlocks(promtool: string, file: string, outDir: string): Pr
 }
 
 /** A Prometheus server started on a prepared data directory. */
-export interface PrometheusServer {
-  readonly url: string;
-  readonly child: ChildProcess;
-  stop(): Promise<void>;
-  logs(): string;
-}
+export type PrometheusServer = ServerProcess;
 
 /**
  * Starts `prometheus` on `dataDir` (blocks already there) with a 10-year
@@ -160,7 +154,8 @@ export async function startPrometheusOn(
   const port = await freePort();
   const config = join(workDir, 'prometheus.yml');
   writeFileSync(config, 'global:\n  scrape_interval: 15s\n');
-  const child = spawn(
+  return startServerProcess(
+    'prometheus',
     binary,
     [
       `--config.file=${config}`,
@@ -168,35 +163,9 @@ export async function startPrometheusOn(
       '--storage.tsdb.retention.time=10y',
       `--web.listen-address=127.0.0.1:${port}`,
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    `http://127.0.0.1:${port}`,
+    60_000,
   );
-  let log = '';
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => (log += d));
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => (log += d));
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await Promise.race([exited, sleep(15_000, undefined, { ref: false })]);
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  };
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null)
-      throw new Error(`prometheus exited with ${child.exitCode}:\n${log}`);
-    try {
-      if ((await fetch(`${url}/-/ready`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`prometheus was not ready within 60 s:\n${log}`);
-    }
-    await sleep(200);
-  }
-  return { url, child, stop, logs: () => log };
 }
 
 /** Removes files, ignoring those already gone. */

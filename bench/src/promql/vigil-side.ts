@@ -8,14 +8,12 @@
  * in recent rows and the head (a live server never compacts the window it is
  * still writing).
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '@vigil/testing';
 import { openTsdb } from '@vigil/tsdb';
 import type { Tsdb } from '@vigil/tsdb';
+import { startServerProcess, type ServerProcess } from './server-process.js';
 import type { Dataset } from './dataset.js';
 
 /** What {@link loadTsdb} did and how long each part took. */
@@ -62,12 +60,7 @@ export async function loadTsdb(dataset: Dataset, dir: string): Promise<TsdbLoad>
 }
 
 /** A `vigil server` child process started on a prepared data directory. */
-export interface VigilServer {
-  readonly url: string;
-  readonly child: ChildProcess;
-  stop(): Promise<void>;
-  logs(): string;
-}
+export type VigilServer = ServerProcess;
 
 /**
  * Starts `vigil server` (apps/server's built CLI under `root`) with its
@@ -85,36 +78,11 @@ export async function startVigilServer(
     config,
     `storage:\n  path: ${dataDir}\n  retention: { time: 3650d }\nserver:\n  listen: 127.0.0.1:${port}\n`,
   );
-  const child = spawn(
+  return startServerProcess(
+    'vigil server',
     process.execPath,
     [join(root, 'apps', 'server', 'dist', 'cli.js'), 'server', '--config', config],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    `http://127.0.0.1:${port}`,
+    120_000,
   );
-  let log = '';
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => (log += d));
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => (log += d));
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await Promise.race([exited, sleep(15_000, undefined, { ref: false })]);
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  };
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (child.exitCode !== null)
-      throw new Error(`vigil server exited with ${child.exitCode}:\n${log}`);
-    try {
-      if ((await fetch(`${url}/-/ready`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`vigil server was not ready within 120 s:\n${log}`);
-    }
-    await sleep(200);
-  }
-  return { url, child, stop, logs: () => log };
 }
