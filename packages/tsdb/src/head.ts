@@ -36,7 +36,8 @@ export class HeadSeries {
   /**
    * The newest chunk this process persisted, kept in memory so that queries
    * over the last minutes (instant queries, alert rules) need no SQLite read.
-   * Null after a restart or when retention removed rows of the series.
+   * After a restart it is read back with the series' newest row (see
+   * `KEEP_LAST_PERSISTED_BYTES`); null when retention removed rows of the series.
    */
   lastPersisted: MemChunk | null = null;
   /** The open chunk changed since the last checkpoint (queued in `Head.dirty`). */

@@ -120,9 +120,10 @@ const COMPACTION_SAMPLES_PER_STEP = 100_000;
 /** Recent rows of a series merged into one before their window closes (see mergeRecentStep). */
 const RECENT_MERGE_ROWS = 4;
 /**
- * On restart the newest persisted row of a series is kept in memory for
- * queries over the last minutes when it is at most this big (a merged
- * recent row; compacted 2,048-sample rows stay on disk).
+ * After a restart, the newest persisted row of a series (read at start-up
+ * when the series has no head chunk, else by the first query that reads it)
+ * is kept in memory for queries over the last minutes when it is at most this
+ * big (a merged recent row; compacted 2,048-sample rows stay on disk).
  */
 const KEEP_LAST_PERSISTED_BYTES = 1024;
 /** Series whose recent rows are merged per maintenance step. */
@@ -441,6 +442,15 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
           continue;
         }
         out.push({ minTimeMs: cmint, maxTimeMs: cmaxt, data });
+        // After a restart, the first query that reads the newest row keeps it.
+        if (s.lastPersisted === null && cmaxt === s.persistedMaxT) {
+          this.keepIfNewest(s, {
+            minTimeMs: cmint,
+            maxTimeMs: cmaxt,
+            numSamples: chunkSampleCount(data),
+            data,
+          });
+        }
       }
     }
     if (s.memChunks !== null) {
@@ -913,25 +923,13 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
     for (const s of this.head.byRef) {
       if (s === undefined || s.lastT === -Infinity) continue;
       let data: Uint8Array;
-      const row = this.stmts.lastChunk.get({ s: s.ref }) as
-        [number, Buffer, number, number, number] | undefined;
-      const rowIntact = row !== undefined && crc32(row[1]) === row[0];
-      if (
-        rowIntact &&
-        row[3] === s.persistedMaxT &&
-        row[1].byteLength <= KEEP_LAST_PERSISTED_BYTES
-      ) {
-        s.lastPersisted = {
-          minTimeMs: row[2],
-          maxTimeMs: row[3],
-          numSamples: row[4],
-          data: row[1],
-        };
-      }
       if (s.chunk !== null) data = s.chunk.view();
       else {
-        if (!rowIntact) continue;
+        const row = this.stmts.lastChunk.get({ s: s.ref }) as
+          [number, Buffer, number, number, number] | undefined;
+        if (row === undefined || crc32(row[1]) !== row[0]) continue;
         data = row[1];
+        this.keepIfNewest(s, { minTimeMs: row[2], maxTimeMs: row[3], numSamples: row[4], data });
       }
       try {
         const v = lastValueOf(data);
@@ -940,6 +938,16 @@ export class Tsdb implements Appendable, Queryable, TsdbReader {
       } catch {
         // A damaged row is reported when a query reads it.
       }
+    }
+  }
+
+  /**
+   * Keeps `chunk` as the series' in-memory newest persisted chunk when it is
+   * the newest row and small (see `HeadSeries.lastPersisted`).
+   */
+  private keepIfNewest(s: HeadSeries, chunk: MemChunk): void {
+    if (chunk.maxTimeMs === s.persistedMaxT && chunk.data.byteLength <= KEEP_LAST_PERSISTED_BYTES) {
+      s.lastPersisted = chunk;
     }
   }
 
