@@ -3,7 +3,14 @@ import type { Queryable, SeriesLabels } from '@vigil/storage';
 import type { Annotations } from '../annotations.js';
 import { FUNCTIONS, absentLabels } from '../functions/index.js';
 import { evalDurationSeconds } from '../parser/duration.js';
-import type { FunctionContext, VectorElement } from '../functions/types.js';
+import type {
+  ElementwiseFunction,
+  FunctionContext,
+  LabelFunction,
+  RangeFunction,
+  VectorElement,
+  VectorFunction,
+} from '../functions/types.js';
 import type {
   AtModifier,
   Call,
@@ -626,10 +633,7 @@ export class Evaluator {
     return idx;
   }
 
-  private evalRangeFunction(
-    call: Call,
-    impl: Extract<ReturnType<typeof FUNCTIONS.get>, { kind: 'range' }>,
-  ): StepSeries[] {
+  private evalRangeFunction(call: Call, impl: RangeFunction): StepSeries[] {
     const count = this.grid.count;
     const matrixIdx = this.matrixArgIndex(call);
     const { scalars } = this.otherArgs(call, matrixIdx);
@@ -684,10 +688,7 @@ export class Evaluator {
     return out;
   }
 
-  private evalElementwise(
-    call: Call,
-    impl: Extract<ReturnType<typeof FUNCTIONS.get>, { kind: 'elementwise' }>,
-  ): StepSeries[] {
+  private evalElementwise(call: Call, impl: ElementwiseFunction): StepSeries[] {
     const count = this.grid.count;
     let input: StepSeries[];
     let vectorIdx = call.args.findIndex((a) => a.type !== 'StringLiteral' && isVectorTyped(a));
@@ -723,10 +724,7 @@ export class Evaluator {
     return out.filter((s) => pointCount(s) > 0);
   }
 
-  private evalLabelFunction(
-    call: Call,
-    impl: Extract<ReturnType<typeof FUNCTIONS.get>, { kind: 'labels' }>,
-  ): StepSeries[] {
+  private evalLabelFunction(call: Call, impl: LabelFunction): StepSeries[] {
     const { strings } = this.otherArgs(call, 0);
     impl.validate?.(strings);
     const input = this.evalVector(call.args[0]!);
@@ -740,10 +738,7 @@ export class Evaluator {
     return mergeByLabels(outputs, this.grid.count);
   }
 
-  private evalVectorFunction(
-    call: Call,
-    impl: Extract<ReturnType<typeof FUNCTIONS.get>, { kind: 'vector' }>,
-  ): StepSeries[] {
+  private evalVectorFunction(call: Call, impl: VectorFunction): StepSeries[] {
     const count = this.grid.count;
     const vectorIdx = call.args.findIndex((a) => isVectorTyped(a));
     const input = vectorIdx < 0 ? [] : this.evalVector(call.args[vectorIdx]!);
