@@ -51,3 +51,4 @@ export {
 } from './sloth.js';
 export { formatPath } from './spec-issues.js';
 export type { SpecIssue, DocContext } from './spec-issues.js';
+export type { SloDataState, BurnRateFigure, BudgetFigures, SloStatus } from './status.js';
