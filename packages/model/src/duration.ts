@@ -41,7 +41,11 @@ export function parseDurationMs(text: string): number {
   return total;
 }
 
-/** Formats milliseconds as a Prometheus duration (`90000` → `1m30s`; `0` → `0s`). */
+/**
+ * Formats milliseconds as Prometheus formats a duration (`90000` → `1m30s`; `0` → `0s`).
+ * Years and weeks are used only when they divide the duration exactly, as upstream does,
+ * so 30 days is `30d` and 28 days is `4w` (Sloth's rule names depend on this).
+ */
 export function formatDurationMs(ms: number): string {
   if (!Number.isSafeInteger(ms) || ms < 0) {
     throw new VigilError(
@@ -54,6 +58,7 @@ export function formatDurationMs(ms: number): string {
   let out = '';
   for (const unit of UNITS_IN_ORDER) {
     const size = UNIT_MS[unit]!;
+    if ((unit === 'y' || unit === 'w') && rest % size !== 0) continue;
     if (rest >= size) {
       out += `${Math.floor(rest / size)}${unit}`;
       rest %= size;

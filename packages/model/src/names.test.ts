@@ -60,6 +60,12 @@ test('durations parse and format as Prometheus writes them', () => {
   assert.equal(formatDurationMs(90_000), '1m30s');
   assert.equal(formatDurationMs(0), '0s');
   assert.equal(formatDurationMs(86_400_000 + 1), '1d1ms');
+  // Years and weeks only when exact, as Prometheus's model.Duration.String().
+  assert.equal(formatDurationMs(30 * 86_400_000), '30d');
+  assert.equal(formatDurationMs(28 * 86_400_000), '4w');
+  assert.equal(formatDurationMs(90 * 86_400_000), '90d');
+  assert.equal(formatDurationMs(72 * 3_600_000), '3d');
+  assert.equal(formatDurationMs(365 * 86_400_000), '1y');
   for (const ms of [1, 999, 60_000, 3_723_004, 604_800_000 * 3]) {
     assert.equal(parseDurationMs(formatDurationMs(ms)), ms);
   }

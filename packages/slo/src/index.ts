@@ -52,3 +52,12 @@ export {
 export { formatPath } from './spec-issues.js';
 export type { SpecIssue, DocContext } from './spec-issues.js';
 export type { SloDataState, BurnRateFigure, BudgetFigures, SloStatus } from './status.js';
+export {
+  SRE_WORKBOOK_WINDOWS,
+  nominalPeriodMs,
+  alertWindowsOf,
+  burnFactor,
+  recordingWindowsMs,
+  windowText,
+  slothIdLabels,
+} from './alert-windows.js';

@@ -204,6 +204,18 @@ export interface AlertingOptions {
   readonly ticket: AlertTier;
   /** Custom windows; absent means the SRE Workbook defaults scaled to the SLO window. */
   readonly windows?: readonly AlertWindow[];
+  /**
+   * Low-traffic guard: burn-rate alerts stay quiet while an alert's long window
+   * holds fewer events than this, so that one failure among a handful of
+   * requests does not page. Absent or 0: no minimum. Event-based SLIs only.
+   */
+  readonly minEvents?: number;
+  /** Vigil's budget-exhausted alert (not in Sloth); absent means enabled with no extra labels. */
+  readonly budgetExhausted?: AlertTier;
+  /** Vigil's no-data alert (not in Sloth); absent means enabled with no extra labels. */
+  readonly noData?: AlertTier;
+  /** How long the SLI must have had no data before the no-data alert fires, ms; absent means 10 minutes. */
+  readonly noDataForMs?: number;
 }
 
 /** A maintenance window: its time counts as neither good nor bad. Range `[startMs, endMs]`. */
