@@ -233,6 +233,7 @@ export async function startServer(
       logger: logger.child({ component: 'rules' }),
       externalLabels: config.global.externalLabels,
       defaultIntervalMs: config.global.evaluationIntervalMs,
+      registry,
     });
     ruleManager.load(ruleGroups);
     rules = ruleManager;

@@ -4,6 +4,7 @@ import { isStaleNaN, newLabelMatcher, STALE_NAN } from '@vigil/model';
 import { Engine } from '@vigil/promql';
 import type { QueryApi } from '@vigil/promql';
 import { labelsFromRecord, labelsToRecord, MemoryStorage } from '@vigil/storage';
+import { Registry } from '@vigil/sdk';
 import { waitFor } from '@vigil/testing';
 import { RuleManager } from './evaluator.js';
 import type { RulesLogger } from './evaluator.js';
@@ -446,10 +447,61 @@ describe('RuleManager', () => {
     assert.equal(groups.length, 1);
   });
 
-  it('refuses duplicate group names and unknown groups', async () => {
-    const { manager, groups } = setup('groups:\n- name: g\n  rules: []\n');
-    assert.throws(() => manager.load([...groups, ...groups]), /loaded twice/);
+  it('identifies groups by file and name, as Prometheus: a name may repeat across files only', async () => {
+    const yaml = 'groups:\n- name: g\n  rules:\n  - record: r\n    expr: vector(1)\n';
+    const { storage, manager, groups } = setup(yaml);
+    assert.throws(() => manager.load([...groups, ...groups]), /appears twice in test.yml/);
+    const other = parseRuleFile(yaml.replace('vector(1)', 'vector(2)'), 'other.yml');
+    manager.load([...groups, ...other]);
+    await assert.rejects(manager.evaluateGroup('g', T0), /loaded from 2 files; pass the file/);
+    await manager.evaluateGroup('g', T0, 'other.yml');
+    assert.deepEqual(dump(storage, 'r'), [{ labels: { __name__: 'r' }, samples: [[T0, 2]] }]);
     await assert.rejects(manager.evaluateGroup('nope', T0), /No rule group named "nope"/);
+    assert.equal(manager.rules().groups.length, 2);
+  });
+
+  it('marks the series of a group removed by a reload stale', async () => {
+    let now = T0;
+    const { storage, manager, groups } = setup(
+      'groups:\n- name: gone\n  rules:\n  - record: r\n    expr: vector(1)\n' +
+        '  - alert: A\n    expr: vector(1)\n',
+      { now: () => now },
+    );
+    await manager.evaluateGroup('gone', T0);
+    now = T0 + 10_000;
+    manager.load(groups.filter((g) => g.name !== 'gone'));
+    await manager.stop(); // waits for the markers
+    assert.deepEqual(dump(storage, 'r')[0]!.samples, [
+      [T0, 1],
+      [T0 + 10_000, 'stale'],
+    ]);
+    assert.deepEqual(dump(storage, 'ALERTS')[0]!.samples, [
+      [T0, 1],
+      [T0 + 10_000, 'stale'],
+    ]);
+  });
+
+  it('counts evaluations and failures in vigil_rule_* metrics per group', async () => {
+    const registry = new Registry();
+    const { manager } = setup(
+      'groups:\n- name: g\n  interval: 15s\n  rules:\n  - record: ok\n    expr: vector(1)\n' +
+        '  - record: bad\n    expr: label_replace(vector(1), "x", "y", "nope", "(")\n',
+      { registry },
+    );
+    await manager.evaluateGroup('g', T0);
+    await manager.evaluateGroup('g', T0 + 15_000);
+    const text = await registry.metrics();
+    assert.match(text, /^vigil_rule_evaluations_total\{rule_group="test.yml;g"\} 4$/m);
+    assert.match(text, /^vigil_rule_evaluation_failures_total\{rule_group="test.yml;g"\} 2$/m);
+    assert.match(text, /^vigil_rule_group_interval_seconds\{rule_group="test.yml;g"\} 15$/m);
+    assert.match(text, /^vigil_rule_group_rules\{rule_group="test.yml;g"\} 2$/m);
+    assert.match(
+      text,
+      /^vigil_rule_group_last_evaluation_timestamp_seconds\{rule_group="test.yml;g"\} 1700000015$/m,
+    );
+    manager.load([]);
+    await manager.stop();
+    assert.doesNotMatch(await registry.metrics(), /rule_group="test.yml;g"/);
   });
 
   it('evaluates groups on their interval between start() and stop()', async () => {

@@ -10,6 +10,8 @@ import { ErrorCodes, STALE_NAN, VigilError } from '@vigil/model';
 import type { QueryApi, QueryValue } from '@vigil/promql';
 import { labelsFromRecord, labelsKey, labelsToRecord, METRIC_NAME_LABEL } from '@vigil/storage';
 import type { Appendable, SeriesLabels } from '@vigil/storage';
+import { Counter, Gauge } from '@vigil/sdk';
+import type { Registry } from '@vigil/sdk';
 import type { AlertingRuleSpec, RecordingRuleSpec, RuleGroupSpec, RuleSpec } from './rule-file.js';
 import { formatFloatE } from './template.js';
 import type { TemplateData } from './template.js';
@@ -46,6 +48,8 @@ export interface RuleManagerOptions {
   readonly resolvedRetentionMs?: number | undefined;
   /** The clock, ms since the epoch; for tests. Default `Date.now`. */
   readonly now?: (() => number) | undefined;
+  /** Registry for the manager's own `vigil_rule_*` metrics; none when omitted. */
+  readonly registry?: Registry | undefined;
 }
 
 /** The state of one alert. */
@@ -176,6 +180,82 @@ class GroupState {
   }
 }
 
+/** The manager's own metrics, labelled by `rule_group` (`<file>;<group>`, as Prometheus). */
+class RuleMetrics {
+  readonly evaluations: Counter<'rule_group'>;
+  readonly failures: Counter<'rule_group'>;
+  readonly missed: Counter<'rule_group'>;
+  readonly durationSeconds: Gauge<'rule_group'>;
+  readonly intervalSeconds: Gauge<'rule_group'>;
+  readonly lastEvaluationSeconds: Gauge<'rule_group'>;
+  readonly rules: Gauge<'rule_group'>;
+
+  constructor(registry: Registry) {
+    const labelNames = ['rule_group'] as const;
+    this.evaluations = new Counter({
+      name: 'vigil_rule_evaluations_total',
+      help: 'Rule evaluations, per group (one per rule per group evaluation).',
+      labelNames,
+      registry,
+    });
+    this.failures = new Counter({
+      name: 'vigil_rule_evaluation_failures_total',
+      help: 'Rule evaluations that failed (the rule is marked err), per group.',
+      labelNames,
+      registry,
+    });
+    this.missed = new Counter({
+      name: 'vigil_rule_group_iterations_missed_total',
+      help: 'Group evaluations skipped because the previous one was still running.',
+      labelNames,
+      registry,
+    });
+    this.durationSeconds = new Gauge({
+      name: 'vigil_rule_group_last_duration_seconds',
+      help: 'How long the last evaluation of the group took, seconds.',
+      labelNames,
+      registry,
+    });
+    this.intervalSeconds = new Gauge({
+      name: 'vigil_rule_group_interval_seconds',
+      help: 'The evaluation interval of the group, seconds.',
+      labelNames,
+      registry,
+    });
+    this.lastEvaluationSeconds = new Gauge({
+      name: 'vigil_rule_group_last_evaluation_timestamp_seconds',
+      help: 'When the group was last evaluated, seconds since the epoch.',
+      labelNames,
+      registry,
+    });
+    this.rules = new Gauge({
+      name: 'vigil_rule_group_rules',
+      help: 'Rules in the group.',
+      labelNames,
+      registry,
+    });
+  }
+
+  /** Forgets a group that is no longer loaded, so its series end. */
+  remove(group: string): void {
+    for (const m of [
+      this.evaluations,
+      this.failures,
+      this.missed,
+      this.durationSeconds,
+      this.intervalSeconds,
+      this.lastEvaluationSeconds,
+      this.rules,
+    ])
+      m.remove({ rule_group: group });
+  }
+}
+
+/** A group's identity: its file and its name (names need be unique only within a file). */
+function groupKey(spec: RuleGroupSpec): string {
+  return `${spec.file};${spec.name}`;
+}
+
 /**
  * Evaluates rule groups, each on its interval, rules in order, as Prometheus
  * does. Load groups with {@link RuleManager.load}, then {@link RuleManager.start}
@@ -186,46 +266,96 @@ class GroupState {
 export class RuleManager {
   readonly #options: RuleManagerOptions;
   readonly #now: () => number;
+  /** Groups by {@link groupKey}. */
   #groups = new Map<string, GroupState>();
   #started = false;
+  readonly #metrics: RuleMetrics | undefined;
+  /** Staleness markers being written for groups removed by {@link RuleManager.load}. */
+  #unloading: Promise<void> = Promise.resolve();
 
   constructor(options: RuleManagerOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    this.#metrics = options.registry === undefined ? undefined : new RuleMetrics(options.registry);
   }
 
   /**
-   * Replaces the loaded groups. A group whose name and rules are unchanged
-   * keeps its alert state. Call while stopped, or the new groups start at once.
+   * Replaces the loaded groups. A group is identified by its file and name, as
+   * in Prometheus: the same name may appear in two files. A group whose rules
+   * are unchanged keeps its alert state. The series of a group that is no
+   * longer loaded get staleness markers, so queries stop seeing them at once.
+   * Call while stopped, or the new groups start at once.
    *
-   * @throws VigilError `RULES_INVALID` when two groups have the same name.
+   * @throws VigilError `RULES_INVALID` when one file has two groups of the same name.
    */
   load(groups: readonly RuleGroupSpec[]): void {
     const next = new Map<string, GroupState>();
     for (const spec of groups) {
-      if (next.has(spec.name)) {
+      const key = groupKey(spec);
+      if (next.has(key)) {
         throw new VigilError(
           ErrorCodes.RULES_INVALID,
-          `Rule group ${JSON.stringify(spec.name)} is loaded twice; group names must be unique.`,
+          `Rule group ${JSON.stringify(spec.name)} appears twice in ${spec.file}; group names must be unique within a file.`,
           {
             details: { group: spec.name, file: spec.file },
           },
         );
       }
       const intervalMs = spec.intervalMs ?? this.#options.defaultIntervalMs ?? 60_000;
-      const old = this.#groups.get(spec.name);
+      const old = this.#groups.get(key);
       const state = new GroupState(spec, intervalMs);
       if (old !== undefined && sameRules(old.spec, spec)) {
         state.rules.splice(0, state.rules.length, ...old.rules);
         state.lastEvaluationMs = old.lastEvaluationMs;
         state.shouldRestore = old.shouldRestore;
       }
-      next.set(spec.name, state);
+      next.set(key, state);
     }
     const wasStarted = this.#started;
-    for (const g of this.#groups.values()) clearTimeout(g.timer);
+    const removed: GroupState[] = [];
+    for (const [key, g] of this.#groups) {
+      clearTimeout(g.timer);
+      if (!next.has(key)) removed.push(g);
+    }
     this.#groups = next;
+    for (const g of removed) this.#metrics?.remove(groupKey(g.spec));
+    for (const g of next.values()) {
+      this.#metrics?.intervalSeconds.set({ rule_group: groupKey(g.spec) }, g.intervalMs / 1000);
+      this.#metrics?.rules.set({ rule_group: groupKey(g.spec) }, g.rules.length);
+    }
+    if (removed.length > 0) {
+      const mark = (): Promise<void> => this.#markStale(removed);
+      this.#unloading = this.#unloading.then(mark, mark);
+    }
     if (wasStarted) for (const g of next.values()) this.#schedule(g);
+  }
+
+  /** Writes staleness markers for every series the removed groups wrote last. */
+  async #markStale(removed: readonly GroupState[]): Promise<void> {
+    // Let an evaluation that is still running finish first: it may write more.
+    await Promise.all(removed.map((g) => g.running ?? Promise.resolve()));
+    const timeMs = this.#now();
+    const appender = this.#options.appendable.appender();
+    const marked = new Set<string>();
+    for (const g of removed)
+      for (const rule of g.rules)
+        for (const [key, labels] of rule.seriesReturned) {
+          if (marked.has(key)) continue;
+          marked.add(key);
+          try {
+            appender.append(0, labels, timeMs, STALE_NAN);
+          } catch {
+            // A newer sample exists: nothing to mark.
+          }
+        }
+    try {
+      await appender.commit();
+    } catch (err) {
+      this.#options.logger?.error(
+        { err: err instanceof Error ? err.message : String(err) },
+        'writing staleness markers for removed rule groups failed',
+      );
+    }
   }
 
   /** Starts evaluating every group on its interval. Idempotent. */
@@ -235,7 +365,7 @@ export class RuleManager {
     for (const g of this.#groups.values()) this.#schedule(g);
   }
 
-  /** Stops the timers and waits for running evaluations to finish. */
+  /** Stops the timers and waits for running evaluations (and pending staleness markers) to finish. */
   async stop(): Promise<void> {
     this.#started = false;
     const running: Promise<void>[] = [];
@@ -245,6 +375,7 @@ export class RuleManager {
       if (g.running !== undefined) running.push(g.running);
     }
     await Promise.all(running);
+    await this.#unloading;
   }
 
   #schedule(g: GroupState): void {
@@ -255,12 +386,13 @@ export class RuleManager {
     let next = Math.floor((now - offset) / g.intervalMs) * g.intervalMs + offset;
     if (next <= now) next += g.intervalMs;
     g.timer = setTimeout(() => {
-      if (!this.#started || this.#groups.get(g.spec.name) !== g) return;
+      if (!this.#started || this.#groups.get(groupKey(g.spec)) !== g) return;
       if (g.running === undefined) {
-        g.running = this.evaluateGroup(g.spec.name, next).finally(() => {
+        g.running = this.#evaluate(g, next).finally(() => {
           g.running = undefined;
         });
       } else {
+        this.#metrics?.missed.inc({ rule_group: groupKey(g.spec) });
         this.#options.logger?.warn(
           { group: g.spec.name },
           'rule group evaluation skipped: the previous one is still running',
@@ -278,17 +410,26 @@ export class RuleManager {
    * from `ALERTS_FOR_STATE`. Deterministic; never throws for a failing rule
    * (it is marked `err` instead).
    *
-   * @throws VigilError `RULES_INVALID` when no group has that name.
+   * @param file - the group's file; needed only when two files have a group of that name.
+   * @throws VigilError `RULES_INVALID` when no group (or more than one) has that name.
    */
-  async evaluateGroup(name: string, timeMs: number): Promise<void> {
-    const g = this.#groups.get(name);
-    if (g === undefined) {
+  async evaluateGroup(name: string, timeMs: number, file?: string): Promise<void> {
+    const matches = [...this.#groups.values()].filter(
+      (g) => g.spec.name === name && (file === undefined || g.spec.file === file),
+    );
+    if (matches.length !== 1) {
       throw new VigilError(
         ErrorCodes.RULES_INVALID,
-        `No rule group named ${JSON.stringify(name)} is loaded.`,
-        { details: { group: name } },
+        matches.length === 0
+          ? `No rule group named ${JSON.stringify(name)} is loaded${file === undefined ? '' : ` from ${file}`}.`
+          : `Rule group name ${JSON.stringify(name)} is loaded from ${matches.length} files; pass the file.`,
+        { details: { group: name, ...(file === undefined ? {} : { file }) } },
       );
     }
+    await this.#evaluate(matches[0]!, timeMs);
+  }
+
+  async #evaluate(g: GroupState, timeMs: number): Promise<void> {
     const start = performance.now();
     const queryOffsetMs = g.spec.queryOffsetMs ?? 0;
     const evalTimeMs = timeMs - queryOffsetMs;
@@ -306,6 +447,7 @@ export class RuleManager {
         rule.health = 'ok';
         rule.lastError = undefined;
       } catch (err) {
+        this.#metrics?.failures.inc({ rule_group: groupKey(g.spec) });
         // As Prometheus: the rule's series of the last evaluation are kept
         // (not marked stale) while it fails.
         output = undefined;
@@ -362,6 +504,12 @@ export class RuleManager {
     }
     g.lastEvaluationMs = timeMs;
     g.evaluationSeconds = (performance.now() - start) / 1000;
+    if (this.#metrics !== undefined) {
+      const labels = { rule_group: groupKey(g.spec) };
+      this.#metrics.evaluations.inc(labels, g.rules.length);
+      this.#metrics.durationSeconds.set(labels, g.evaluationSeconds);
+      this.#metrics.lastEvaluationSeconds.set(labels, timeMs / 1000);
+    }
     if (g.shouldRestore) {
       g.shouldRestore = false;
       await this.#restoreForState(g, timeMs);
