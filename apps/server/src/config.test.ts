@@ -54,6 +54,8 @@ test('an empty file gives the named defaults', () => {
       query: { ...DEFAULT_QUERY_CONFIG, remote: undefined },
       scrapeConfigs: [],
       ruleFiles: [],
+      sloFiles: [],
+      slo: { evaluationIntervalMs: 60_000, alerts: true },
     });
   }
   assert.deepEqual(DEFAULT_QUERY_CONFIG, {
@@ -130,6 +132,8 @@ global:
   evaluation_interval: 30s
   external_labels: { region: eu }
 rule_files: [rules/*.yml, /etc/vigil/slo.yml]
+slo_files: [slos/*.yml]
+slo: { evaluation_interval: 2m, alerts: false }
 storage:
   path: /var/lib/vigil
   retention: { time: 30d, size: 10GB }
@@ -157,6 +161,8 @@ scrape_configs:
   });
   // Relative rule files are resolved against the configuration file's directory.
   assert.deepEqual(c.ruleFiles, [resolve('rules/*.yml'), '/etc/vigil/slo.yml']);
+  assert.deepEqual(c.sloFiles, [resolve('slos/*.yml')]);
+  assert.deepEqual(c.slo, { evaluationIntervalMs: 120_000, alerts: false });
   assert.deepEqual(c.storage, {
     path: '/var/lib/vigil',
     retentionMs: 30 * 86_400_000,

@@ -26,6 +26,11 @@
  *     bearer_token: ...        # or basic_auth: { username, password }
  *     headers: {}
  *     timeout: 2m
+ * rule_files: []               # Prometheus rule files; patterns allowed (rules/*.yml)
+ * slo_files: []                # SLO specs: Vigil YAML, OpenSLO v1, Sloth prometheus/v1
+ * slo:
+ *   evaluation_interval: 1m    # default: global.evaluation_interval
+ *   alerts: true               # evaluate the SLOs' burn-rate alerts here
  * scrape_configs: []           # Prometheus's format, see @vigil/scrape
  * ```
  *
@@ -104,6 +109,21 @@ export interface VigilConfig {
    * file name), resolved against the configuration file's directory.
    */
   readonly ruleFiles: readonly string[];
+  /**
+   * SLO spec files (Vigil YAML, OpenSLO v1, Sloth `prometheus/v1`), as
+   * absolute paths or patterns, resolved like `ruleFiles`.
+   */
+  readonly sloFiles: readonly string[];
+  /** The `slo:` section. */
+  readonly slo: SloConfig;
+}
+
+/** The `slo:` section, validated, defaults applied. */
+export interface SloConfig {
+  /** How often the SLO engine evaluates every SLO, ms. Default `global.evaluation_interval`. */
+  readonly evaluationIntervalMs: number;
+  /** Whether the SLOs' burn-rate, budget-exhausted and no-data alerts are evaluated here. Default true. */
+  readonly alerts: boolean;
 }
 
 /** The `query:` section, validated, defaults applied. */
@@ -247,6 +267,15 @@ const fileSchema = z.strictObject({
     })
     .nullish(),
   rule_files: z.array(z.string().min(1, 'expected a file path or pattern')).nullish(),
+  slo_files: z.array(z.string().min(1, 'expected a file path or pattern')).nullish(),
+  slo: z
+    .strictObject({
+      evaluation_interval: durationString('duration')
+        .refine((ms) => ms > 0, { message: 'expected a duration above 0' })
+        .optional(),
+      alerts: z.boolean().optional(),
+    })
+    .nullish(),
   scrape_configs: z.unknown().optional(),
 });
 
@@ -333,6 +362,7 @@ export function parseConfig(
   }
   const configDir = source.startsWith('<') ? process.cwd() : dirname(resolve(source));
   const ruleFiles = (f.rule_files ?? []).map((file) => resolve(configDir, file));
+  const sloFiles = (f.slo_files ?? []).map((file) => resolve(configDir, file));
   const scrapeConfigs = parseScrapeConfigs(f.scrape_configs ?? [], {
     source,
     global: {
@@ -395,6 +425,11 @@ export function parseConfig(
     },
     scrapeConfigs,
     ruleFiles,
+    sloFiles,
+    slo: {
+      evaluationIntervalMs: f.slo?.evaluation_interval ?? evaluationIntervalMs,
+      alerts: f.slo?.alerts ?? true,
+    },
   };
 }
 

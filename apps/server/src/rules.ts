@@ -4,11 +4,11 @@
  *
  * @module
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { ErrorCodes, VigilError } from '@vigil/model';
 import { parseRuleFile } from '@vigil/rules';
 import type { RuleGroupSpec } from '@vigil/rules';
+import { expandFilePatterns } from './file-patterns.js';
 
 /** Rule groups read from files, and the files they came from. */
 export interface LoadedRules {
@@ -24,35 +24,7 @@ export interface LoadedRules {
  * @throws VigilError `RULES_INVALID` naming the file and what is wrong.
  */
 export function loadRuleFiles(patterns: readonly string[]): LoadedRules {
-  const files: string[] = [];
-  for (const pattern of patterns) {
-    const name = basename(pattern);
-    if (!/[*?]/.test(name)) {
-      files.push(pattern);
-      continue;
-    }
-    const dir = dirname(pattern);
-    const matcher = new RegExp(
-      '^' +
-        name
-          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-          .replace(/\*/g, '.*')
-          .replace(/\?/g, '.') +
-        '$',
-    );
-    let entries: string[];
-    try {
-      entries = readdirSync(dir);
-    } catch {
-      entries = [];
-    }
-    files.push(
-      ...entries
-        .filter((e) => matcher.test(e))
-        .sort()
-        .map((e) => join(dir, e)),
-    );
-  }
+  const files = expandFilePatterns(patterns);
   const groups: RuleGroupSpec[] = [];
   for (const file of files) {
     let text: string;
