@@ -80,12 +80,7 @@ export type {
 } from './policy/policy.js';
 export { policySchema, convertPolicy } from './policy/policy-spec.js';
 export type { PolicySpec } from './policy/policy-spec.js';
-export {
-  evaluatePolicy,
-  largestDrop,
-  sortDecisions,
-  formatPercent,
-} from './policy/evaluate.js';
+export { evaluatePolicy, largestDrop, sortDecisions, formatPercent } from './policy/evaluate.js';
 export type { TriggeredRule, PolicyDecision, EvaluatePolicyOptions } from './policy/evaluate.js';
 export {
   EMPTY_HISTORY,
@@ -94,3 +89,33 @@ export {
   budgetHistoryFromQueryApi,
 } from './policy/history.js';
 export type { HistorySeries, BudgetHistory, SloHistory } from './policy/history.js';
+export {
+  shouldUseColour,
+  paint,
+  stripAnsi,
+  visibleWidth,
+  pad,
+  stateColour,
+  percentOrDash,
+  formatTarget,
+  formatBurn,
+  budgetBar,
+} from './render/text.js';
+export type { Colour } from './render/text.js';
+export { DEFAULT_BURN_WINDOWS, burnColumns, renderStatusTable } from './render/status-table.js';
+export type { StatusTableOptions } from './render/status-table.js';
+export { escapeXml, renderBurndownSvg } from './render/svg.js';
+export type { BurndownSvgOptions } from './render/svg.js';
+export {
+  parseReportPeriod,
+  monthFigures,
+  computeMonthlyReport,
+  renderMonthlyReport,
+} from './render/report.js';
+export type {
+  ReportPeriod,
+  SloMonthFigures,
+  ServiceMonthReport,
+  MonthlyReport,
+  ReportServiceInput,
+} from './render/report.js';

@@ -318,7 +318,8 @@ export function convertVigilDocument(
       source: { format: 'vigil', file: ctx.file, path: base },
     });
   }
-  const policy = spec.policy === undefined ? undefined : convertPolicy(spec.policy, 'policy', issues);
+  const policy =
+    spec.policy === undefined ? undefined : convertPolicy(spec.policy, 'policy', issues);
   if (issues.length > 0) throw specInvalid(ctx, issues);
   return {
     service: {

@@ -84,7 +84,12 @@ function stepFor(startMs: number, endMs: number, maxPoints: number): number {
  * after `fromMs`, the last no earlier than one step before `toMs`, no gap
  * longer than two steps) and every one is <= 0.
  */
-function exhaustedThroughout(h: HistorySeries, fromMs: number, toMs: number, stepMs: number): boolean {
+function exhaustedThroughout(
+  h: HistorySeries,
+  fromMs: number,
+  toMs: number,
+  stepMs: number,
+): boolean {
   const n = h.values.length;
   if (n === 0) return false;
   if (h.timestampsMs[0]! > fromMs + stepMs || h.timestampsMs[n - 1]! < toMs - stepMs) return false;
@@ -191,7 +196,9 @@ export async function evaluatePolicy(
   let driving: SloStatus | undefined;
   for (const s of serviceStatuses) {
     if (s.dataState === 'not-evaluable') {
-      reasons.push(`${s.id}: not evaluable, left out${s.reason === undefined ? '' : ` (${s.reason})`}`);
+      reasons.push(
+        `${s.id}: not evaluable, left out${s.reason === undefined ? '' : ` (${s.reason})`}`,
+      );
       continue;
     }
     if (!hasData(s)) {
@@ -238,7 +245,9 @@ export async function evaluatePolicy(
   const remainingFraction = driving?.budget.remainingFraction ?? null;
   const parts = [`${service}: ${state.toUpperCase()}`];
   if (driving !== undefined && remainingFraction !== null) {
-    parts.push(`${formatPercent(remainingFraction)} of the budget remaining (worst: ${driving.id})`);
+    parts.push(
+      `${formatPercent(remainingFraction)} of the budget remaining (worst: ${driving.id})`,
+    );
   }
   let verdict = `${parts.join(', ')}; ${policy.actions[state]}`;
   if (triggeredRules.length > 0) {

@@ -63,7 +63,12 @@ export interface SloHistory extends BudgetHistory {
    * that consecutive points cover the range without gaps or overlaps. Used
    * to integrate the error ratio over a month.
    */
-  meanErrorRatio(sloId: string, startMs: number, endMs: number, stepMs: number): Promise<HistorySeries>;
+  meanErrorRatio(
+    sloId: string,
+    startMs: number,
+    endMs: number,
+    stepMs: number,
+  ): Promise<HistorySeries>;
 }
 
 /** Sloth's name of the recorded budget remaining. */

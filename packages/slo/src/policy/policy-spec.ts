@@ -102,7 +102,11 @@ export type PolicySpec = z.infer<typeof policySchema>;
  * each broken rule onto `issues` with its path under `basePath` (e.g.
  * `policy.rules[1].within`). Pure.
  */
-export function convertPolicy(spec: PolicySpec, basePath: string, issues: SpecIssue[]): BudgetPolicy {
+export function convertPolicy(
+  spec: PolicySpec,
+  basePath: string,
+  issues: SpecIssue[],
+): BudgetPolicy {
   const ship = spec.thresholds?.ship ?? DEFAULT_POLICY_THRESHOLDS.ship;
   const balance = spec.thresholds?.balance ?? DEFAULT_POLICY_THRESHOLDS.balance;
   if (!(balance < ship)) {

@@ -118,7 +118,7 @@ export const DEFAULT_POLICY_THRESHOLDS: PolicyThresholds = Object.freeze({
 export const DEFAULT_BUDGET_POLICY: BudgetPolicy = Object.freeze({
   thresholds: DEFAULT_POLICY_THRESHOLDS,
   actions: DEFAULT_STATE_ACTIONS,
-  rules: Object.freeze([]) as readonly PolicyRule[],
+  rules: Object.freeze([]),
 });
 
 /**
