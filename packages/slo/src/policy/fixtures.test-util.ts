@@ -31,7 +31,8 @@ export function statusFixture(
     periodEndMs: evaluatedAtMs,
     dataState: remaining === null ? 'no-data' : 'ok',
     sli: consumed === null ? null : 1 - consumed * 0.001,
-    events: remaining === null ? null : { good: 999_000, bad: 1000 * (consumed ?? 0), total: 1_000_000 },
+    events:
+      remaining === null ? null : { good: 999_000, bad: 1000 * (consumed ?? 0), total: 1_000_000 },
     budget: {
       allowedFraction: 0.001,
       allowedEvents: remaining === null ? null : 1000,
@@ -99,12 +100,17 @@ export function assertWellFormedXml(text: string): string[] {
   const names: string[] = [];
   const stack: string[] = [];
   let roots = 0;
-  const token = /<(\/?)([A-Za-z_][\w.-]*)((?:\s+[A-Za-z_:][\w.:-]*\s*=\s*(?:"[^"<]*"|'[^'<]*'))*)\s*(\/?)>|<!--[^]*?-->/gy;
+  const token =
+    /<(\/?)([A-Za-z_][\w.-]*)((?:\s+[A-Za-z_:][\w.:-]*\s*=\s*(?:"[^"<]*"|'[^'<]*'))*)\s*(\/?)>|<!--[^]*?-->/gy;
   let i = 0;
   while (i < text.length) {
     const lt = text.indexOf('<', i);
     const chunk = text.slice(i, lt < 0 ? text.length : lt);
-    assert.doesNotMatch(chunk, /&(?!(amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);)/, `bare & in ${chunk}`);
+    assert.doesNotMatch(
+      chunk,
+      /&(?!(amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);)/,
+      `bare & in ${chunk}`,
+    );
     if (stack.length === 0) assert.match(chunk, /^\s*$/, `text outside the root element: ${chunk}`);
     if (lt < 0) break;
     token.lastIndex = lt;

@@ -48,7 +48,8 @@ test('thresholds: the default boundaries and custom ones', () => {
     [null, 'unknown'],
     [Number.NaN, 'unknown'],
   ];
-  for (const [remaining, state] of cases) assert.equal(stateForRemaining(remaining), state, String(remaining));
+  for (const [remaining, state] of cases)
+    assert.equal(stateForRemaining(remaining), state, String(remaining));
   assert.equal(stateForRemaining(0.6, { ship: 0.75, balance: 0.25 }), 'balance');
   assert.equal(stateForRemaining(0.2, { ship: 0.75, balance: 0.25 }), 'reliability-first');
 });
@@ -107,9 +108,15 @@ test('the policy section: every error names its path and rule', () => {
   assert.deepEqual(specError(doc({ thresholds: { ship: '10%', balance: '20%' } })), [
     { path: 'policy.thresholds.balance', rule: 'must be below thresholds.ship (10%); got 20%' },
   ]);
-  assert.deepEqual(specError(doc({ rules: [{ exhaustedFor: '4w', budgetDrop: '5%', action: 'x' }] })), [
-    { path: 'policy.rules[0]', rule: 'must set exactly one condition: exhaustedFor or budgetDrop' },
-  ]);
+  assert.deepEqual(
+    specError(doc({ rules: [{ exhaustedFor: '4w', budgetDrop: '5%', action: 'x' }] })),
+    [
+      {
+        path: 'policy.rules[0]',
+        rule: 'must set exactly one condition: exhaustedFor or budgetDrop',
+      },
+    ],
+  );
   assert.deepEqual(specError(doc({ rules: [{ action: 'x' }] })), [
     { path: 'policy.rules[0]', rule: 'must set exactly one condition: exhaustedFor or budgetDrop' },
   ]);
@@ -152,7 +159,10 @@ test('evaluatePolicy: the worst SLO drives the state; the verdict says why', asy
   assert.equal((await evaluatePolicy([statusFixture('api-a', 0.05)])).state, 'reliability-first');
   const frozen = await evaluatePolicy([statusFixture('api-a', -0.25), statusFixture('api-b', 0.9)]);
   assert.equal(frozen.state, 'freeze');
-  assert.match(frozen.verdict, /-25\.0% of the budget remaining .*freeze all changes except P0 and security fixes/);
+  assert.match(
+    frozen.verdict,
+    /-25\.0% of the budget remaining .*freeze all changes except P0 and security fixes/,
+  );
 });
 
 test('evaluatePolicy: no data is never ship', async () => {
@@ -167,7 +177,10 @@ test('evaluatePolicy: no data is never ship', async () => {
   assert.equal(partial.drivingSloId, 'api-a');
   assert.ok(partial.reasons.some((r) => r.startsWith('api-b: no data')));
   // A measured balance or worse stands.
-  const measured = await evaluatePolicy([statusFixture('api-a', 0.2), statusFixture('api-b', null)]);
+  const measured = await evaluatePolicy([
+    statusFixture('api-a', 0.2),
+    statusFixture('api-b', null),
+  ]);
   assert.equal(measured.state, 'balance');
   // Not-evaluable SLOs are left out.
   const ne = await evaluatePolicy([
@@ -218,7 +231,8 @@ test('largestDrop matches a brute-force search (seeded random walks)', () => {
     const within = 1 + Math.floor(random() * 20);
     let best = 0;
     for (let i = 0; i < n; i++)
-      for (let j = i; j < n && ts[j]! - ts[i]! <= within; j++) best = Math.max(best, vs[i]! - vs[j]!);
+      for (let j = i; j < n && ts[j]! - ts[i]! <= within; j++)
+        best = Math.max(best, vs[i]! - vs[j]!);
     assert.ok(Math.abs(largestDrop({ timestampsMs: ts, values: vs }, within).drop - best) < 1e-12);
   }
 });
@@ -227,7 +241,13 @@ const NOW_MS = Date.UTC(2026, 10, 28, 12);
 const WRITTEN_POLICY: BudgetPolicy = {
   ...DEFAULT_BUDGET_POLICY,
   rules: [
-    { kind: 'exhausted-for', name: 'exhausted 4w', durationMs: 28 * DAY_MS, state: 'freeze', action: 'Freeze.' },
+    {
+      kind: 'exhausted-for',
+      name: 'exhausted 4w',
+      durationMs: 28 * DAY_MS,
+      state: 'freeze',
+      action: 'Freeze.',
+    },
     {
       kind: 'budget-drop',
       name: 'incident',
@@ -244,7 +264,15 @@ async function historyStore(): Promise<MemoryStorage> {
   const from = NOW_MS - 35 * DAY_MS;
   const step = 120_000;
   // Exhausted for all 35 days.
-  await writeSeries(storage, BUDGET_REMAINING_METRIC, 'long-exhausted', from, NOW_MS, step, () => -0.3);
+  await writeSeries(
+    storage,
+    BUDGET_REMAINING_METRIC,
+    'long-exhausted',
+    from,
+    NOW_MS,
+    step,
+    () => -0.3,
+  );
   // Exhausted only for the last 14 days (a 15% step down: no big incident).
   await writeSeries(storage, BUDGET_REMAINING_METRIC, 'short-exhausted', from, NOW_MS, step, (t) =>
     t < NOW_MS - 14 * DAY_MS ? 0.05 : -0.1,
@@ -252,7 +280,11 @@ async function historyStore(): Promise<MemoryStorage> {
   // An incident 10 days ago: 25% spent within 6 hours.
   const incident = NOW_MS - 10 * DAY_MS;
   await writeSeries(storage, BUDGET_REMAINING_METRIC, 'incident-slo', from, NOW_MS, step, (t) =>
-    t < incident ? 0.9 : t < incident + 6 * 3_600_000 ? 0.9 - (0.25 * (t - incident)) / (6 * 3_600_000) : 0.65,
+    t < incident
+      ? 0.9
+      : t < incident + 6 * 3_600_000
+        ? 0.9 - (0.25 * (t - incident)) / (6 * 3_600_000)
+        : 0.65,
   );
   // A slow burn: 30% over 5 days (6% a day), never 20% within a day.
   const slow = NOW_MS - 8 * DAY_MS;
@@ -266,7 +298,11 @@ test('written rules over history from the real engine: exhausted for 4 weeks, on
   const history = budgetHistoryFromQueryApi(new Engine({ queryable: await historyStore() }));
   const at = { evaluatedAtMs: NOW_MS, periodStartMs: NOW_MS - 30 * DAY_MS };
 
-  const long = await evaluatePolicy([statusFixture('long-exhausted', -0.3, at)], WRITTEN_POLICY, history);
+  const long = await evaluatePolicy(
+    [statusFixture('long-exhausted', -0.3, at)],
+    WRITTEN_POLICY,
+    history,
+  );
   assert.equal(long.state, 'freeze');
   assert.deepEqual(
     long.triggeredRules.map((t) => [t.rule, t.sloId, t.action, t.state]),
@@ -274,17 +310,27 @@ test('written rules over history from the real engine: exhausted for 4 weeks, on
   );
   assert.match(long.verdict, /; rule: Freeze\.$/);
 
-  const short = await evaluatePolicy([statusFixture('short-exhausted', -0.1, at)], WRITTEN_POLICY, history);
+  const short = await evaluatePolicy(
+    [statusFixture('short-exhausted', -0.1, at)],
+    WRITTEN_POLICY,
+    history,
+  );
   assert.equal(short.state, 'freeze'); // by the threshold, not the rule
   assert.deepEqual(short.triggeredRules, []);
 
-  const incident = await evaluatePolicy([statusFixture('incident-slo', 0.65, at)], WRITTEN_POLICY, history);
+  const incident = await evaluatePolicy(
+    [statusFixture('incident-slo', 0.65, at)],
+    WRITTEN_POLICY,
+    history,
+  );
   assert.equal(incident.state, 'ship'); // the rule sets no state
   assert.equal(incident.triggeredRules.length, 1);
   const t = incident.triggeredRules[0]!;
   assert.equal(t.rule, 'incident');
   assert.equal(t.action, 'Postmortem with a P0 action item.');
-  const m = /^incident-slo: (\d+\.\d)% of the budget was spent between (\S+) and (\S+) /.exec(t.detail);
+  const m = /^incident-slo: (\d+\.\d)% of the budget was spent between (\S+) and (\S+) /.exec(
+    t.detail,
+  );
   assert.ok(m !== null, t.detail);
   assert.equal(m[1], '25.0');
   const incidentAt = NOW_MS - 10 * DAY_MS;
@@ -313,9 +359,18 @@ test('budget history over the engine: labels pick the SLO; staleness markers and
   assert.ok(!Array.from(h.timestampsMs).includes(from + 30 * 60_000));
   const none = await history.budgetRemaining('nope', from, NOW_MS, 60_000);
   assert.equal(none.values.length, 0);
-  await writeSeries(storage, 'slo:sli_error:ratio_rate5m', 'a-x', from, NOW_MS, 60_000, () => 0.002, {
-    sloth_window: '5m',
-  });
+  await writeSeries(
+    storage,
+    'slo:sli_error:ratio_rate5m',
+    'a-x',
+    from,
+    NOW_MS,
+    60_000,
+    () => 0.002,
+    {
+      sloth_window: '5m',
+    },
+  );
   const mean = await history.meanErrorRatio('a-x', from + 600_000, NOW_MS, 600_000);
   assert.equal(mean.values.length, 6);
   assert.ok(mean.values.every((v) => Math.abs(v - 0.002) < 1e-15));
