@@ -125,7 +125,7 @@ test('the policy section: every error names its path and rule', () => {
   ]);
   let issues = specError(doc({ rules: [{ exhaustedFor: 'soon', action: 'x' }] }));
   assert.equal(issues[0]?.path, 'policy.rules[0].exhaustedFor');
-  assert.match(issues[0]!.rule, /positive duration/);
+  assert.match(issues[0].rule, /positive duration/);
   issues = specError(doc({ rules: [{ budgetDrop: '120%', action: 'x' }] }));
   assert.equal(issues[0]?.path, 'policy.rules[0].budgetDrop');
   issues = specError(doc({ rules: [{ budgetDrop: '20%', state: 'unknown', action: 'x' }] }));
@@ -134,7 +134,7 @@ test('the policy section: every error names its path and rule', () => {
   assert.equal(issues[0]?.path, 'policy.rules[0].action');
   issues = specError(doc({ threshold: {} }));
   assert.equal(issues[0]?.path, 'policy');
-  assert.match(issues[0]!.rule, /threshold/);
+  assert.match(issues[0].rule, /threshold/);
 });
 
 test('evaluatePolicy: the worst SLO drives the state; the verdict says why', async () => {
