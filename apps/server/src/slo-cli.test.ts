@@ -360,7 +360,10 @@ test('vigil budget check: every exit status, the verdict and --json', async (t) 
   // No data: stops unless --allow-unknown (and unknown is not in --stop-on).
   r = await check('--service', 'dark');
   assert.equal(r.status, 1);
-  assert.match(r.stdout, /^STOP: dark: UNKNOWN; no SLO has data/);
+  assert.match(
+    r.stdout,
+    /^STOP: dark: UNKNOWN, no data for dark-availability; the budget cannot be judged/,
+  );
   r = await check('--service', 'dark', '--allow-unknown');
   assert.equal(r.status, 0);
   r = await check('--service', 'dark', '--allow-unknown', '--stop-on', 'unknown,freeze');
@@ -405,6 +408,16 @@ test('vigil budget check: every exit status, the verdict and --json', async (t) 
     exitCode: 2,
     error: `unknown service "ghost" at ${url}: no SLO belongs to service "ghost"`,
   });
+  // A server without the SLO routes (Fastify's own 404 JSON) is not an unknown service.
+  const bare = createServerApp({ appendable: new MemoryStorage(), registry: new Registry() });
+  const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
+  t.after(() => bare.close());
+  r = await vigil(['budget', 'check', '--service', 'shipper', '--server', bareUrl]);
+  assert.equal(r.status, 2);
+  assert.match(
+    r.stderr,
+    /answered HTTP 404 without the API's envelope; is .* a Vigil server that serves SLOs\?/,
+  );
   const deadPort = await freePort();
   r = await vigil([
     'budget',

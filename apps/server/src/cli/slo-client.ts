@@ -94,6 +94,11 @@ export async function getApiData(
     );
   }
   if (body.status === 'success' && response.ok) return body.data;
+  if (body.status !== 'error') {
+    throw new ServerUnreachable(
+      `${url.origin}${url.pathname} answered HTTP ${response.status} without the API's envelope; is ${base} a Vigil server that serves SLOs?`,
+    );
+  }
   const message = typeof body.error === 'string' ? body.error : `HTTP ${response.status}`;
   const type = typeof body.errorType === 'string' ? body.errorType : 'unknown';
   throw new ServerRefused(message, response.status, type);

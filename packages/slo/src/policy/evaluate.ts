@@ -192,6 +192,7 @@ export async function evaluatePolicy(
   const service = serviceStatuses[0]?.service ?? options.service ?? '';
   const maxPoints = options.maxPoints ?? 5000;
   const reasons: string[] = [];
+  const noData: string[] = [];
   let state: PolicyState | undefined;
   let driving: SloStatus | undefined;
   for (const s of serviceStatuses) {
@@ -203,6 +204,7 @@ export async function evaluatePolicy(
     }
     if (!hasData(s)) {
       state = worseState(state ?? 'ship', 'unknown');
+      noData.push(s.id);
       reasons.push(`${s.id}: no data${s.reason === undefined ? '' : ` (${s.reason})`}`);
       continue;
     }
@@ -248,6 +250,13 @@ export async function evaluatePolicy(
     parts.push(
       `${formatPercent(remainingFraction)} of the budget remaining (worst: ${driving.id})`,
     );
+  }
+  if (noData.length > 0) {
+    parts.push(
+      `no data for ${noData.slice(0, 3).join(', ')}${noData.length > 3 ? ` and ${noData.length - 3} more` : ''}`,
+    );
+  } else if (serviceStatuses.length === 0) {
+    parts.push('no SLO defined');
   }
   let verdict = `${parts.join(', ')}; ${policy.actions[state]}`;
   if (triggeredRules.length > 0) {

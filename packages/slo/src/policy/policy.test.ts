@@ -170,11 +170,18 @@ test('evaluatePolicy: no data is never ship', async () => {
   assert.equal(none.state, 'unknown');
   assert.equal(none.remainingFraction, null);
   assert.equal(none.drivingSloId, null);
-  assert.match(none.verdict, /^api: UNKNOWN; no SLO has data/);
+  assert.equal(
+    none.verdict,
+    'api: UNKNOWN, no data for api-a, api-b; the budget cannot be judged without data: check that the SLI metrics exist',
+  );
   // One SLO says ship, another has no data: unknown, not ship.
   const partial = await evaluatePolicy([statusFixture('api-a', 0.9), statusFixture('api-b', null)]);
   assert.equal(partial.state, 'unknown');
   assert.equal(partial.drivingSloId, 'api-a');
+  assert.match(
+    partial.verdict,
+    /^api: UNKNOWN, 90\.0% of the budget remaining \(worst: api-a\), no data for api-b; /,
+  );
   assert.ok(partial.reasons.some((r) => r.startsWith('api-b: no data')));
   // A measured balance or worse stands.
   const measured = await evaluatePolicy([
@@ -192,6 +199,7 @@ test('evaluatePolicy: no data is never ship', async () => {
   const empty = await evaluatePolicy([], DEFAULT_BUDGET_POLICY, undefined, { service: 'ghost' });
   assert.equal(empty.service, 'ghost');
   assert.equal(empty.state, 'unknown');
+  assert.match(empty.verdict, /^ghost: UNKNOWN, no SLO defined; /);
   // Low traffic still counts as data.
   const low = await evaluatePolicy([statusFixture('api-a', 0.9, { dataState: 'low-traffic' })]);
   assert.equal(low.state, 'ship');

@@ -105,7 +105,7 @@ export const DEFAULT_STATE_ACTIONS: Readonly<Record<PolicyState, string>> = Obje
   balance: 'balance reliability work with features',
   'reliability-first': 'reliability first: reliability work comes before features',
   freeze: 'freeze all changes except P0 and security fixes',
-  unknown: 'no SLO has data, so the budget cannot be judged: check that the SLI metrics exist',
+  unknown: 'the budget cannot be judged without data: check that the SLI metrics exist',
 });
 
 /** The default thresholds: ship above 50% remaining, balance from 10% to 50%. */
