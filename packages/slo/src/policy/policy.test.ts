@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { ErrorCodes, STALE_NAN, isVigilError } from '@vigil/model';
 import { Engine } from '@vigil/promql';
 import { MemoryStorage } from '@vigil/storage';
+import { parseSloDocument } from '../load.js';
 import { convertVigilDocument } from '../vigil-format.js';
 import { evaluatePolicy, largestDrop } from './evaluate.js';
 import { budgetHistoryFromQueryApi, BUDGET_REMAINING_METRIC } from './history.js';
@@ -391,4 +392,39 @@ test('a failing history source is a reason, not a crash', async () => {
   const d = await evaluatePolicy([statusFixture('api-a', 0.7)], WRITTEN_POLICY, failing);
   assert.equal(d.state, 'ship');
   assert.ok(d.reasons.includes('rule "exhausted 4w" not evaluated for api-a: backend down'));
+});
+
+test('a policy written in YAML loads onto the service', () => {
+  const set = parseSloDocument(
+    [
+      'service: checkout',
+      'slos:',
+      '  availability:',
+      '    sli: { ratio: { bad: "sum(rate(e[{{.window}}]))", total: "sum(rate(t[{{.window}}]))" } }',
+      '    target: 99.9%',
+      '    window: 30d',
+      'policy:',
+      '  thresholds: { ship: 60%, balance: 20% }',
+      '  rules:',
+      '    - exhaustedFor: 4w',
+      '      state: freeze',
+      '      action: Freeze feature work.',
+      '    - budgetDrop: 20%',
+      '      within: 1d',
+      '      action: Postmortem with a P0 action item.',
+      '',
+    ].join('\n'),
+    'checkout.yaml',
+  );
+  const policy = set.services[0]?.policy;
+  assert.deepEqual(policy?.thresholds, { ship: 0.6, balance: 0.2 });
+  assert.deepEqual(
+    policy?.rules.map((r) => [r.kind, r.name, r.state]),
+    [
+      ['exhausted-for', 'budget exhausted for 4w', 'freeze'],
+      ['budget-drop', 'more than 20% of the budget spent within 1d', undefined],
+    ],
+  );
+  // JSON round trip (the API serves it as data).
+  assert.deepEqual(JSON.parse(JSON.stringify(policy)), policy);
 });
