@@ -578,7 +578,37 @@ test('vigil slo report: Markdown from recorded history with well-formed SVG char
   for (const service of ['shipper', 'frozen', 'middling', 'dark', 'incident']) {
     assert.ok(written.includes(`\n## ${service}\n`), service);
   }
-  for (const svg of written.match(/<svg[^]*?<\/svg>/g) ?? []) wellFormedXml(svg);
+  // With -o, charts are side files linked as images.
+  assert.ok(!written.includes('<svg'));
+  const links = [...written.matchAll(/^!\[([^\]]+): error budget remaining\]\(([^)]+)\)$/gm)];
+  assert.deepEqual(
+    links.map((m) => m[1]),
+    STATUSES.map((s) => s.id),
+  );
+  assert.equal(links[0]![2], 'report-shipper-availability.svg');
+  for (const m of links) {
+    const svg = readFileSync(join(dir, m[2]!), 'utf8');
+    assert.equal(wellFormedXml(svg)[0], 'svg');
+  }
+  r = await vigil([
+    'slo',
+    'report',
+    '--server',
+    url,
+    '--period',
+    month.label,
+    '--service',
+    'dark',
+    '-o',
+    join(dir, 'inline.md'),
+    '--inline-svg',
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+  const inline = readFileSync(join(dir, 'inline.md'), 'utf8');
+  const inlineSvgs = inline.match(/<svg[^]*?<\/svg>/g) ?? [];
+  assert.equal(inlineSvgs.length, 1);
+  wellFormedXml(inlineSvgs[0]);
+  assert.match(inlineSvgs[0], />no data</);
 
   r = await vigil(['slo', 'report', '--server', url]);
   assert.equal(r.status, 2);

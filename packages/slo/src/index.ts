@@ -111,6 +111,7 @@ export {
   monthFigures,
   computeMonthlyReport,
   renderMonthlyReport,
+  reportCharts,
 } from './render/report.js';
 export type {
   ReportPeriod,
@@ -118,4 +119,5 @@ export type {
   ServiceMonthReport,
   MonthlyReport,
   ReportServiceInput,
+  RenderReportOptions,
 } from './render/report.js';

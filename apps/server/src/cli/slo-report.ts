@@ -7,19 +7,21 @@
  * @module
  */
 import { writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   budgetHistoryFromQueryApi,
   computeMonthlyReport,
   parseReportPeriod,
   renderMonthlyReport,
+  reportCharts,
 } from '@vigil/slo';
 import { RemoteQueryApi } from '../query/remote-query-api.js';
 import { ServerRefused, errorText, fetchSlos, serverUrl } from './slo-client.js';
 import type { CliIo } from './slo-client.js';
 
 /** Help of `vigil slo report`. */
-export const SLO_REPORT_HELP = `Usage: vigil slo report --period YYYY-MM [--service NAME] [--server URL] [-o FILE]
+export const SLO_REPORT_HELP = `Usage: vigil slo report --period YYYY-MM [--service NAME] [--server URL] [-o FILE [--inline-svg]]
 
 Writes a monthly SLO report in Markdown: per service and SLO, the SLI over
 the month, target, budget consumed and remaining, worst 1-hour burn, data
@@ -31,14 +33,20 @@ Options:
   --period YYYY-MM  The calendar month (UTC), required.
   --service NAME    Only this service.
   --server URL      Vigil server (env VIGIL_URL; default http://127.0.0.1:9090).
-  -o, --output FILE Write the report to FILE instead of stdout.
+  -o, --output FILE Write the report to FILE instead of stdout; the charts go
+                    to side files FILE-STEM-<slo id>.svg beside it, linked
+                    as images (GitHub does not show inline SVG).
+  --inline-svg      With -o, keep the charts inline in the Markdown.
   -h, --help        Show this help.
 
 Exit status: 0 written, 2 usage error, unknown service, server unreachable
 or a failed query.
 `;
 
-/** Runs `vigil slo report` with `args` (after `report`); resolves to the exit status. */
+/**
+ * Runs `vigil slo report` with `args` (after `report`); resolves to the exit
+ * status. `nowMs` ends the data of the current month (tests fix it).
+ */
 export async function sloReportCommand(
   args: readonly string[],
   io: CliIo,
@@ -57,6 +65,7 @@ export async function sloReportCommand(
         service: { type: 'string' },
         server: { type: 'string' },
         output: { type: 'string', short: 'o' },
+        'inline-svg': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -86,7 +95,18 @@ export async function sloReportCommand(
       period,
       nowMs,
     );
-    markdown = renderMonthlyReport(report);
+    const output = values.output;
+    if (output !== undefined && values['inline-svg'] !== true) {
+      const stem = basename(output).replace(/\.(md|markdown)$/i, '');
+      const fileOf = (sloId: string): string =>
+        `${stem}-${sloId.replace(/[^A-Za-z0-9._-]/g, '_')}.svg`;
+      for (const chart of reportCharts(report)) {
+        writeFileSync(join(dirname(output), fileOf(chart.sloId)), chart.svg + '\n');
+      }
+      markdown = renderMonthlyReport(report, { chartLink: fileOf });
+    } else {
+      markdown = renderMonthlyReport(report);
+    }
   } catch (err) {
     const text =
       err instanceof ServerRefused && err.status === 404

@@ -229,12 +229,41 @@ function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 }
 
+/** Options of {@link renderMonthlyReport}. */
+export interface RenderReportOptions {
+  /**
+   * Where each SLO's chart lives when it is not inline: a relative path or
+   * URL for an image link (`![…](path)`), given the SLO id. Omitted: charts
+   * are inline `<svg>` elements (which some Markdown viewers, GitHub's among
+   * them, do not show; write side files with {@link reportCharts} then).
+   */
+  readonly chartLink?: (sloId: string) => string;
+}
+
+/** Each SLO's burn-down chart of `report` as standalone SVG, in report order. Pure. */
+export function reportCharts(report: MonthlyReport): { sloId: string; svg: string }[] {
+  return report.services.flatMap((svc) =>
+    svc.slos.map((f) => ({
+      sloId: f.id,
+      svg: renderBurndownSvg(f.burndown, {
+        title: f.id,
+        startMs: report.period.startMs,
+        endMs: report.period.endMs,
+      }),
+    })),
+  );
+}
+
 /**
  * Renders the report as Markdown: a header with the period and how the
  * figures are computed, then per service its current policy decision, a
- * table of its SLOs, and per SLO an inline SVG burn-down chart. Pure.
+ * table of its SLOs, and per SLO an SVG burn-down chart (inline, or an image
+ * link with `options.chartLink`). Pure.
  */
-export function renderMonthlyReport(report: MonthlyReport): string {
+export function renderMonthlyReport(
+  report: MonthlyReport,
+  options: RenderReportOptions = {},
+): string {
   const { period } = report;
   const lines: string[] = [];
   lines.push(`# SLO report ${period.label}`, '');
@@ -291,6 +320,10 @@ export function renderMonthlyReport(report: MonthlyReport): string {
     lines.push('');
     for (const f of svc.slos) {
       lines.push(`### ${f.id}: budget burn-down`, '');
+      if (options.chartLink !== undefined) {
+        lines.push(`![${f.id}: error budget remaining](${encodeURI(options.chartLink(f.id))})`, '');
+        continue;
+      }
       lines.push(
         renderBurndownSvg(f.burndown, {
           title: f.id,
