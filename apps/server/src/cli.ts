@@ -26,6 +26,9 @@ import { loadConfig, parseConfig } from './config.js';
 import type { ConfigOverrides, VigilConfig } from './config.js';
 import { loadSloFiles } from '@vigil/slo';
 import { loadRuleFiles } from './rules.js';
+import { budgetCheckCommand } from './cli/budget-check.js';
+import { sloReportCommand } from './cli/slo-report.js';
+import { sloStatusCommand } from './cli/slo-status.js';
 import { describeQueryBackend, formatRetention, startServer } from './server.js';
 import type { RunningServer } from './server.js';
 
@@ -39,6 +42,9 @@ Commands:
   check config FILE    Validate a configuration file (and the rule files it names) and exit.
   check rules FILE     Validate Prometheus rule files and exit.
   slo validate FILE    Validate SLO specs (Vigil, OpenSLO v1, Sloth prometheus/v1) and exit.
+  slo status           Show SLOs, error budgets, burn rates and policy states from a server.
+  slo report           Write a monthly SLO report (Markdown, SVG burn-down charts).
+  budget check         Deploy gate: exit 0 when the budget policy allows deploying, 1 when not.
 
 Options:
   -h, --help           Show help (also: vigil <command> --help).
@@ -68,6 +74,8 @@ Options:
 `;
 
 const SLO_HELP = `Usage: vigil slo validate FILE...
+       vigil slo status [--service NAME] [--server URL] [--json]    (see vigil slo status --help)
+       vigil slo report --period YYYY-MM [-o FILE]                  (see vigil slo report --help)
 
 Reads SLO specs in any of three formats, detected per YAML document: Vigil's
 (service + slos), OpenSLO v1 (apiVersion: openslo/v1; references resolve
@@ -138,6 +146,9 @@ function checkConfig(args: string[]): number {
 }
 
 async function sloCommand(args: string[]): Promise<number> {
+  const io = { stdout: process.stdout, stderr: process.stderr, env: process.env };
+  if (args[0] === 'status') return sloStatusCommand(args.slice(1), io);
+  if (args[0] === 'report') return sloReportCommand(args.slice(1), io);
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(SLO_HELP);
     return 0;
@@ -321,6 +332,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       return checkConfig(rest);
     case 'slo':
       return sloCommand(rest);
+    case 'budget':
+      return budgetCheckCommand(rest, {
+        stdout: process.stdout,
+        stderr: process.stderr,
+        env: process.env,
+      });
     default:
       return fail(`unknown command "${command}"\n\n${MAIN_HELP}`, EXIT_USAGE);
   }

@@ -61,3 +61,63 @@ export {
   windowText,
   slothIdLabels,
 } from './alert-windows.js';
+export {
+  POLICY_STATES,
+  DEFAULT_STATE_ACTIONS,
+  DEFAULT_POLICY_THRESHOLDS,
+  DEFAULT_BUDGET_POLICY,
+  policyStateSeverity,
+  worseState,
+  stateForRemaining,
+} from './policy/policy.js';
+export type {
+  PolicyState,
+  PolicyThresholds,
+  ExhaustedForRule,
+  BudgetDropRule,
+  PolicyRule,
+  BudgetPolicy,
+} from './policy/policy.js';
+export { policySchema, convertPolicy } from './policy/policy-spec.js';
+export type { PolicySpec } from './policy/policy-spec.js';
+export { evaluatePolicy, largestDrop, sortDecisions, formatPercent } from './policy/evaluate.js';
+export type { TriggeredRule, PolicyDecision, EvaluatePolicyOptions } from './policy/evaluate.js';
+export {
+  EMPTY_HISTORY,
+  BUDGET_REMAINING_METRIC,
+  errorRatioMetric,
+  budgetHistoryFromQueryApi,
+} from './policy/history.js';
+export type { HistorySeries, BudgetHistory, SloHistory } from './policy/history.js';
+export {
+  shouldUseColour,
+  paint,
+  stripAnsi,
+  visibleWidth,
+  pad,
+  stateColour,
+  percentOrDash,
+  formatTarget,
+  formatBurn,
+  budgetBar,
+} from './render/text.js';
+export type { Colour } from './render/text.js';
+export { DEFAULT_BURN_WINDOWS, burnColumns, renderStatusTable } from './render/status-table.js';
+export type { StatusTableOptions } from './render/status-table.js';
+export { escapeXml, renderBurndownSvg } from './render/svg.js';
+export type { BurndownSvgOptions } from './render/svg.js';
+export {
+  parseReportPeriod,
+  monthFigures,
+  computeMonthlyReport,
+  renderMonthlyReport,
+  reportCharts,
+} from './render/report.js';
+export type {
+  ReportPeriod,
+  SloMonthFigures,
+  ServiceMonthReport,
+  MonthlyReport,
+  ReportServiceInput,
+  RenderReportOptions,
+} from './render/report.js';

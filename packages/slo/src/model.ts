@@ -5,6 +5,8 @@
  * concurrent callers.
  */
 
+import type { BudgetPolicy } from './policy/policy.js';
+
 /** Placeholder for the evaluation window in query templates (Sloth's convention). */
 export const WINDOW_PLACEHOLDER = '{{.window}}';
 
@@ -33,6 +35,11 @@ export interface Service {
   readonly labels: Readonly<Record<string, string>>;
   /** Where it was declared. */
   readonly source: SpecSource;
+  /**
+   * The error-budget policy from the spec's `policy:` section (Vigil format
+   * only); absent means the defaults (`DEFAULT_BUDGET_POLICY`).
+   */
+  readonly policy?: BudgetPolicy;
 }
 
 /**

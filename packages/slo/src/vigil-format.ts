@@ -20,6 +20,7 @@ import {
   type DocContext,
   type SpecIssue,
 } from './spec-issues.js';
+import { convertPolicy, policySchema } from './policy/policy-spec.js';
 
 const NAME_RE = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const NAME_RULE =
@@ -167,6 +168,7 @@ const fileSchema = z.strictObject({
   slos: z
     .record(z.string(), sloSchema)
     .refine((m) => Object.keys(m).length > 0, 'must hold at least one SLO'),
+  policy: policySchema.optional(),
 });
 
 /**
@@ -316,10 +318,13 @@ export function convertVigilDocument(
       source: { format: 'vigil', file: ctx.file, path: base },
     });
   }
+  const policy =
+    spec.policy === undefined ? undefined : convertPolicy(spec.policy, 'policy', issues);
   if (issues.length > 0) throw specInvalid(ctx, issues);
   return {
     service: {
       name: spec.service,
+      ...(policy === undefined ? {} : { policy }),
       ...(spec.displayName === undefined ? {} : { displayName: spec.displayName }),
       ...(spec.description === undefined ? {} : { description: spec.description }),
       labels: serviceLabels,
