@@ -61,3 +61,20 @@ export {
   windowText,
   slothIdLabels,
 } from './alert-windows.js';
+export {
+  generateRuleGroups,
+  planSloRules,
+  eventCountExpr,
+} from './generate/rule-groups.js';
+export type {
+  GeneratedRecordingRule,
+  GeneratedAlertingRule,
+  GeneratedRule,
+  GeneratedRuleGroup,
+  GenerateOptions,
+  SloRulePlan,
+} from './generate/rule-groups.js';
+export { formatRuleFile } from './generate/rule-file-text.js';
+export { parseAlertWindowsSpec } from './generate/alert-windows-spec.js';
+export type { AlertWindowCatalog } from './generate/alert-windows-spec.js';
+export { formatGoFloat, formatGoFixed } from './generate/go-float.js';

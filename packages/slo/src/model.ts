@@ -136,6 +136,12 @@ export const SLI_KINDS: readonly Sli['kind'][] = [
 export interface Objective {
   /** Target as a fraction in (0, 1): 0.999 for 99.9%. */
   readonly target: number;
+  /**
+   * The target as the spec wrote it, percent (99.9), when the spec gives a
+   * percentage (Sloth). Rule export computes Sloth's ratios from it so that
+   * the printed digits match Sloth's; absent means `target * 100`.
+   */
+  readonly targetPercent?: number;
   /** For timeslice budgeting: the fraction of a slice that must be good for the slice to count as good. */
   readonly timeSliceTarget?: number;
   /** For timeslice budgeting: the slice length, ms. */

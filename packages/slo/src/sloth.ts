@@ -147,7 +147,7 @@ export function convertSlothDocument(
       name: s.name,
       ...(s.description === undefined ? {} : { description: s.description }),
       sli,
-      objective: { target: percentToFraction(s.objective) },
+      objective: { target: percentToFraction(s.objective), targetPercent: s.objective },
       window: { kind: 'rolling', durationMs: SLOTH_DEFAULT_PERIOD_MS },
       budgetingMethod: 'occurrences',
       labels: { ...serviceLabels, ...(s.labels ?? {}) },
