@@ -61,11 +61,7 @@ export {
   windowText,
   slothIdLabels,
 } from './alert-windows.js';
-export {
-  generateRuleGroups,
-  planSloRules,
-  eventCountExpr,
-} from './generate/rule-groups.js';
+export { generateRuleGroups, planSloRules, eventCountExpr } from './generate/rule-groups.js';
 export type {
   GeneratedRecordingRule,
   GeneratedAlertingRule,

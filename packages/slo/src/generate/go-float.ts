@@ -40,6 +40,10 @@ export function formatGoFixed(value: number): string {
   const digits = mantissa.replace('-', '').replace('.', '');
   let out: string;
   if (exp < 0) out = `0.${'0'.repeat(-exp - 1)}${digits}`;
-  else out = digits.length > exp + 1 ? `${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}` : digits + '0'.repeat(exp + 1 - digits.length);
+  else
+    out =
+      digits.length > exp + 1
+        ? `${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`
+        : digits + '0'.repeat(exp + 1 - digits.length);
   return negative ? `-${out}` : out;
 }
