@@ -323,7 +323,7 @@ function sloGroups(slo: Slo, options: GenerateOptions): GeneratedRuleGroup[] {
       rules.push({
         alert: `${alertName}BudgetExhausted`,
         expr: `slo:period_error_budget_remaining:ratio${selector} <= 0`,
-        labels: sortedRecord(slo.alerting.labels, exhausted?.labels ?? {}, {
+        labels: sortedRecord(slo.alerting.labels, exhausted?.labels ?? {}, ids, {
           sloth_severity: 'ticket',
           vigil_alert: 'budget-exhausted',
         }),
@@ -349,8 +349,9 @@ function sloGroups(slo: Slo, options: GenerateOptions): GeneratedRuleGroup[] {
         }),
         annotations: sortedRecord(
           {
-            summary: `{{$labels.sloth_service}} {{$labels.sloth_slo}} SLO has no SLI data (no events or no series over ${shortest}).`,
-            title: '(ticket) {{$labels.sloth_service}} {{$labels.sloth_slo}} SLO has no data.',
+            // absent() has no labels to template from: name the SLO literally.
+            summary: `${slo.service} ${slo.name} SLO has no SLI data (no events or no series over ${shortest}).`,
+            title: `(ticket) ${slo.service} ${slo.name} SLO has no data.`,
           },
           slo.alerting.annotations,
           noData?.annotations ?? {},
