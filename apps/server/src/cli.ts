@@ -25,6 +25,7 @@ import type { Logger } from '@vigil/sdk';
 import { loadConfig, parseConfig } from './config.js';
 import type { ConfigOverrides, VigilConfig } from './config.js';
 import { loadSloFiles } from '@vigil/slo';
+import { sloGenerate } from './cli/slo-generate.js';
 import { loadRuleFiles } from './rules.js';
 import { describeQueryBackend, formatRetention, startServer } from './server.js';
 import type { RunningServer } from './server.js';
@@ -39,6 +40,7 @@ Commands:
   check config FILE    Validate a configuration file (and the rule files it names) and exit.
   check rules FILE     Validate Prometheus rule files and exit.
   slo validate FILE    Validate SLO specs (Vigil, OpenSLO v1, Sloth prometheus/v1) and exit.
+  slo generate FILE    Write Prometheus rules (Sloth's names) for SLO specs; see --help.
 
 Options:
   -h, --help           Show help (also: vigil <command> --help).
@@ -68,6 +70,7 @@ Options:
 `;
 
 const SLO_HELP = `Usage: vigil slo validate FILE...
+       vigil slo generate FILE... [options]   (vigil slo generate --help)
 
 Reads SLO specs in any of three formats, detected per YAML document: Vigil's
 (service + slos), OpenSLO v1 (apiVersion: openslo/v1; references resolve
@@ -138,6 +141,11 @@ function checkConfig(args: string[]): number {
 }
 
 async function sloCommand(args: string[]): Promise<number> {
+  if (args[0] === 'generate')
+    return sloGenerate(args.slice(1), {
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+    });
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(SLO_HELP);
     return 0;

@@ -175,7 +175,8 @@ function sliRuleExpr(sli: Sli, window: string): string {
  * undefined when the SLI has no event count (raw and time-based SLIs).
  * Ratio and pipeline totals are taken to be per-second rates, as Sloth's
  * queries are (`sum(rate(x[{{.window}}]))`), and multiplied by the window's
- * seconds; latency SLIs count with `increase` on the histogram's `_count`.
+ * seconds, unless the query uses `increase` (then it already counts); latency
+ * SLIs count with `increase` on the histogram's `_count`. Pure.
  */
 export function eventCountExpr(sli: Sli, windowMs: number): string | undefined {
   const w = windowText(windowMs);
@@ -183,8 +184,11 @@ export function eventCountExpr(sli: Sli, windowMs: number): string | undefined {
   switch (sli.kind) {
     case 'ratio':
     case 'completeness':
-    case 'accuracy':
-      return `sum(${renderWindow(sli.totalQuery, w).trim()}) * ${seconds}`;
+    case 'accuracy': {
+      const total = renderWindow(sli.totalQuery, w).trim();
+      // A query that already counts (increase) is used as it is.
+      return /\bincrease\s*\(/.test(total) ? `sum(${total})` : `sum(${total}) * ${seconds}`;
+    }
     case 'latency':
       return `sum(increase(${sli.metric}_count{${sli.selector.trim()}}[${w}]))`;
     default:
