@@ -234,6 +234,16 @@ export interface ExclusionWindow {
   readonly endMs: number;
 }
 
+/** A Sloth SLO plugin declaration (`{id, priority, config}` in a `chain`). */
+export interface SloPluginRef {
+  /** Plugin id (`sloth.dev/contrib/info_labels/v1`). */
+  readonly id: string;
+  /** Order: ascending; below 0 runs before the rules exist, 0 and up after. Default 0. */
+  readonly priority: number;
+  /** The plugin's configuration, as parsed from YAML. */
+  readonly config: unknown;
+}
+
 /** A service-level objective. */
 export interface Slo {
   /** `<service>-<name>` (Sloth's id convention); unique within a loaded set. */
@@ -258,6 +268,12 @@ export interface Slo {
   readonly alerting: AlertingOptions;
   /** Maintenance windows. */
   readonly exclusions: readonly ExclusionWindow[];
+  /**
+   * Sloth SLO plugins declared for this SLO (the spec's `slo_plugins` chain,
+   * then the SLO's `plugins` chain, in declaration order). They transform only
+   * the exported rules (`generateRuleGroups`); the engine ignores them.
+   */
+  readonly plugins?: readonly SloPluginRef[];
   /**
    * False when the SLI cannot be evaluated with PromQL (an OpenSLO data source
    * other than Prometheus); `notEvaluableReason` says why. Such SLOs are

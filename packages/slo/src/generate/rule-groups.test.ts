@@ -177,3 +177,77 @@ spec:
     );
   });
 });
+
+describe('SLO plugins', () => {
+  const plugged = (plugins: Slo['plugins']): Slo => ({
+    ...BASE,
+    source: { ...BASE.source, format: 'sloth' },
+    ...(plugins === undefined ? {} : { plugins }),
+  });
+
+  it('rule_intervals sets per-kind intervals, info_labels merges labels, in priority order', () => {
+    const slo = plugged([
+      { id: 'sloth.dev/contrib/info_labels/v1', priority: 5, config: { labels: { a: 'late' } } },
+      {
+        id: 'sloth.dev/contrib/rule_intervals/v1',
+        priority: 0,
+        config: { interval: { default: '1m', sliError: '30s', alert: '2m' } },
+      },
+      { id: 'sloth.dev/contrib/info_labels/v1', priority: 1, config: { labels: { a: 'x', b: 2 } } },
+      { id: 'sloth.dev/contrib/info_labels/v1', priority: -1, config: { labels: { c: 'gone' } } },
+    ]);
+    const groups = generateRuleGroups([slo]);
+    assert.deepEqual(
+      groups.map((g) => [g.name.replace(/-api-avail$/, ''), g.interval]),
+      [
+        ['sloth-slo-sli-recordings', '30s'],
+        ['sloth-slo-meta-recordings', '1m'],
+        ['sloth-slo-alerts', '2m'],
+        ['vigil-slo-alerts', undefined],
+      ],
+    );
+    const info = group(groups, 'sloth-slo-meta-recordings')?.rules.find(
+      (r) => 'record' in r && r.record === 'sloth_slo_info',
+    );
+    assert.equal(info?.labels['a'], 'late');
+    assert.equal(info?.labels['b'], '2');
+    assert.equal(info?.labels['c'], undefined, 'a plugin before the defaults changes nothing');
+    assert.match(
+      formatRuleFile(groups),
+      /- name: sloth-slo-sli-recordings-api-avail\n {2}interval: 30s\n/,
+    );
+  });
+
+  it('rejects unknown plugins and bad configurations, and accepts registered ones', () => {
+    assert.throws(
+      () => generateRuleGroups([plugged([{ id: 'x/y', priority: 0, config: {} }])]),
+      /SLO plugin "x\/y" is not known/,
+    );
+    assert.throws(
+      () =>
+        generateRuleGroups([
+          plugged([
+            {
+              id: 'sloth.dev/contrib/rule_intervals/v1',
+              priority: 0,
+              config: { interval: { default: 'soon' } },
+            },
+          ]),
+        ]),
+      (err) => isVigilError(err) && /rule_intervals\/v1" failed: config must be/.test(err.message),
+    );
+    const groups = generateRuleGroups([plugged([{ id: 'x/y', priority: 0, config: {} }])], {
+      sloPlugins: new Map([
+        ['x/y', ({ groups: g }) => g.filter((x) => !x.name.includes('alerts'))],
+      ]),
+    });
+    assert.deepEqual(
+      groups.map((g) => g.name),
+      [
+        'sloth-slo-sli-recordings-api-avail',
+        'sloth-slo-meta-recordings-api-avail',
+        'vigil-slo-alerts-api-avail',
+      ],
+    );
+  });
+});

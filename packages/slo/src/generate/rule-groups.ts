@@ -11,6 +11,7 @@ import { errorRatioExpr, renderWindow } from '../model.js';
 import type { AlertTier, AlertWindow, Sli, Slo } from '../model.js';
 import type { AlertWindowCatalog } from './alert-windows-spec.js';
 import { formatGoFixed, formatGoFloat } from './go-float.js';
+import { runSloPlugins, type SloRulesPlugin } from './slo-plugins.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -79,6 +80,12 @@ export interface GenerateOptions {
    * no low-traffic guard on burn-rate alerts. Default false.
    */
   readonly slothCompatible?: boolean;
+  /**
+   * Sloth SLO plugins by id, for the plugin chains of Sloth specs; they add to
+   * and override the built-in ones (`BUILTIN_SLO_PLUGINS`). An SLO naming an
+   * unknown plugin is an error.
+   */
+  readonly sloPlugins?: ReadonlyMap<string, SloRulesPlugin>;
 }
 
 /**
@@ -280,7 +287,7 @@ function sloGroups(slo: Slo, options: GenerateOptions): GeneratedRuleGroup[] {
     });
   }
 
-  if (options.disableAlerts === true) return out;
+  if (options.disableAlerts === true) return runSloPlugins(slo, out, options.sloPlugins);
   const alertName = slo.alerting.name ?? defaultAlertName(slo);
   const vigil = options.slothCompatible !== true;
   const minEvents = vigil ? (slo.alerting.minEvents ?? 0) : 0;
@@ -316,8 +323,9 @@ function sloGroups(slo: Slo, options: GenerateOptions): GeneratedRuleGroup[] {
     });
   }
   out.push({ name: `sloth-slo-alerts-${slo.id}`, rules: alertRules });
-  if (vigil) out.push({ name: `vigil-slo-alerts-${slo.id}`, rules: vigilAlerts() });
-  return out;
+  const result = runSloPlugins(slo, out, options.sloPlugins);
+  if (vigil) result.push({ name: `vigil-slo-alerts-${slo.id}`, rules: vigilAlerts() });
+  return result;
 
   function vigilAlerts(): GeneratedAlertingRule[] {
     const rules: GeneratedAlertingRule[] = [];
