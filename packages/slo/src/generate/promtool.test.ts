@@ -551,6 +551,59 @@ describe('promtool test rules: accuracy of the exported budget figures (1d 99% S
     );
   });
 
+  it('latency SLI (share of requests over 200 ms on a classic histogram): 0.4%', (t) => {
+    const latency = makeSlo('daily', {
+      target: 0.99,
+      window: { kind: 'rolling', durationMs: DAY_MS },
+      sli: {
+        kind: 'latency',
+        metric: 'http_request_duration_seconds',
+        thresholdSeconds: 0.2,
+        selector: 'job="api"',
+      },
+    });
+    // 600 requests a minute, 0.4% of them slower than 200 ms (but under 1 s).
+    const fast = counter(26 * 60, () => 600 * 0.996);
+    const all = counter(26 * 60, () => 600);
+    const m = 'http_request_duration_seconds';
+    promtoolTest(
+      t,
+      [latency],
+      [
+        {
+          input_series: [
+            { series: `${m}_bucket{job="api",le="0.1"}`, values: counter(26 * 60, () => 500) },
+            { series: `${m}_bucket{job="api",le="0.2"}`, values: fast },
+            { series: `${m}_bucket{job="api",le="1"}`, values: all },
+            { series: `${m}_bucket{job="api",le="+Inf"}`, values: all },
+            { series: `${m}_count{job="api"}`, values: all },
+          ],
+          promql_expr_test: accuracyChecks('26h', 0.004),
+        },
+      ],
+    );
+  });
+
+  it('availability SLI (probe_success down 9 minutes in the day): 9/1440 of the time', (t) => {
+    const probe = makeSlo('daily', {
+      target: 0.99,
+      window: { kind: 'rolling', durationMs: DAY_MS },
+      sli: { kind: 'availability', expr: 'probe_success{job="blackbox"}' },
+    });
+    const values = ['1'];
+    for (let i = 1; i <= 26 * 60; i++) values.push(i > 600 && i <= 609 ? '0' : '1');
+    promtoolTest(
+      t,
+      [probe],
+      [
+        {
+          input_series: [{ series: 'probe_success{job="blackbox"}', values: values.join(' ') }],
+          promql_expr_test: accuracyChecks('26h', 9 / 1440),
+        },
+      ],
+    );
+  });
+
   it('the accuracy check can fail: a wrong expectation is reported', (t) => {
     const promtool = withTool(t);
     if (promtool === undefined) return;
