@@ -25,6 +25,7 @@ import type { Logger } from '@vigil/sdk';
 import { loadConfig, parseConfig } from './config.js';
 import type { ConfigOverrides, VigilConfig } from './config.js';
 import { loadSloFiles } from '@vigil/slo';
+import { sloGenerate } from './cli/slo-generate.js';
 import { loadRuleFiles } from './rules.js';
 import { budgetCheckCommand } from './cli/budget-check.js';
 import { sloReportCommand } from './cli/slo-report.js';
@@ -45,6 +46,7 @@ Commands:
   slo status           Show SLOs, error budgets, burn rates and policy states from a server.
   slo report           Write a monthly SLO report (Markdown, SVG burn-down charts).
   budget check         Deploy gate: exit 0 when the budget policy allows deploying, 1 when not.
+  slo generate FILE    Write Prometheus rules (Sloth's names) for SLO specs; see --help.
 
 Options:
   -h, --help           Show help (also: vigil <command> --help).
@@ -76,6 +78,7 @@ Options:
 const SLO_HELP = `Usage: vigil slo validate FILE...
        vigil slo status [--service NAME] [--server URL] [--json]    (see vigil slo status --help)
        vigil slo report --period YYYY-MM [-o FILE]                  (see vigil slo report --help)
+       vigil slo generate FILE... [options]   (vigil slo generate --help)
 
 Reads SLO specs in any of three formats, detected per YAML document: Vigil's
 (service + slos), OpenSLO v1 (apiVersion: openslo/v1; references resolve
@@ -149,6 +152,11 @@ async function sloCommand(args: string[]): Promise<number> {
   const io = { stdout: process.stdout, stderr: process.stderr, env: process.env };
   if (args[0] === 'status') return sloStatusCommand(args.slice(1), io);
   if (args[0] === 'report') return sloReportCommand(args.slice(1), io);
+  if (args[0] === 'generate')
+    return sloGenerate(args.slice(1), {
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+    });
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(SLO_HELP);
     return 0;

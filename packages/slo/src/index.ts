@@ -27,6 +27,7 @@ export type {
   AlertWindow,
   AlertingOptions,
   ExclusionWindow,
+  SloPluginRef,
   Slo,
   SpecWarning,
   SloSpecSet,
@@ -49,6 +50,7 @@ export {
   isSlothDocument,
   percentToFraction,
 } from './sloth.js';
+export type { SlothSliPlugin } from './sloth.js';
 export { formatPath } from './spec-issues.js';
 export type { SpecIssue, DocContext } from './spec-issues.js';
 export type { SloDataState, BurnRateFigure, BudgetFigures, SloStatus } from './status.js';
@@ -121,3 +123,18 @@ export type {
   ReportServiceInput,
   RenderReportOptions,
 } from './render/report.js';
+export { generateRuleGroups, planSloRules, eventCountExpr } from './generate/rule-groups.js';
+export type {
+  GeneratedRecordingRule,
+  GeneratedAlertingRule,
+  GeneratedRule,
+  GeneratedRuleGroup,
+  GenerateOptions,
+  SloRulePlan,
+} from './generate/rule-groups.js';
+export { formatRuleFile } from './generate/rule-file-text.js';
+export { BUILTIN_SLO_PLUGINS, runSloPlugins } from './generate/slo-plugins.js';
+export type { SloRulesPlugin } from './generate/slo-plugins.js';
+export { parseAlertWindowsSpec } from './generate/alert-windows-spec.js';
+export type { AlertWindowCatalog } from './generate/alert-windows-spec.js';
+export { formatGoFloat, formatGoFixed } from './generate/go-float.js';

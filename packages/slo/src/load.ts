@@ -8,7 +8,7 @@ import {
   validateOpenSloDocument,
   type OpenSloObject,
 } from './openslo.js';
-import { convertSlothDocument, isSlothDocument } from './sloth.js';
+import { convertSlothDocument, isSlothDocument, type SlothSliPlugin } from './sloth.js';
 import { specInvalid, type DocContext } from './spec-issues.js';
 import { convertVigilDocument, isVigilDocument } from './vigil-format.js';
 
@@ -19,6 +19,11 @@ export interface LoadOptions {
    * as Sloth's `--ignore-slo-duplicates`. Default false: a duplicate is an error.
    */
   readonly ignoreDuplicates?: boolean;
+  /**
+   * Sloth SLI plugins by id (`sli.plugin.id` in a `prometheus/v1` spec). Without
+   * a plugin for its id, an SLI plugin is rejected as not supported.
+   */
+  readonly sliPlugins?: ReadonlyMap<string, SlothSliPlugin>;
 }
 
 interface Collected {
@@ -29,7 +34,12 @@ interface Collected {
 }
 
 /** Parses the YAML documents of one file and converts each by its detected format. */
-function collect(text: string, file: string, into: Collected): void {
+function collect(
+  text: string,
+  file: string,
+  into: Collected,
+  options: LoadOptions | undefined,
+): void {
   const docs = parseAllDocuments(text);
   const list = Array.isArray(docs) ? docs : [];
   const nonEmpty = list.filter(
@@ -68,7 +78,7 @@ function collect(text: string, file: string, into: Collected): void {
         },
       ]);
     } else if (isSlothDocument(doc)) {
-      const r = convertSlothDocument(doc, ctx);
+      const r = convertSlothDocument(doc, ctx, options?.sliPlugins);
       into.services.push(r.service);
       into.slos.push(...r.slos);
       into.warnings.push(...r.warnings);
@@ -125,7 +135,7 @@ function finish(c: Collected, options: LoadOptions | undefined): SloSpecSet {
  */
 export function parseSloDocument(text: string, file: string, options?: LoadOptions): SloSpecSet {
   const c: Collected = { services: [], slos: [], warnings: [], openslo: [] };
-  collect(text, file, c);
+  collect(text, file, c, options);
   return finish(c, options);
 }
 
@@ -154,7 +164,7 @@ export async function loadSloFiles(
         },
       );
     }
-    collect(text, path, c);
+    collect(text, path, c, options);
   }
   return finish(c, options);
 }

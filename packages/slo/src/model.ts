@@ -143,6 +143,12 @@ export const SLI_KINDS: readonly Sli['kind'][] = [
 export interface Objective {
   /** Target as a fraction in (0, 1): 0.999 for 99.9%. */
   readonly target: number;
+  /**
+   * The target as the spec wrote it, percent (99.9), when the spec gives a
+   * percentage (Sloth). Rule export computes Sloth's ratios from it so that
+   * the printed digits match Sloth's; absent means `target * 100`.
+   */
+  readonly targetPercent?: number;
   /** For timeslice budgeting: the fraction of a slice that must be good for the slice to count as good. */
   readonly timeSliceTarget?: number;
   /** For timeslice budgeting: the slice length, ms. */
@@ -235,6 +241,16 @@ export interface ExclusionWindow {
   readonly endMs: number;
 }
 
+/** A Sloth SLO plugin declaration (`{id, priority, config}` in a `chain`). */
+export interface SloPluginRef {
+  /** Plugin id (`sloth.dev/contrib/info_labels/v1`). */
+  readonly id: string;
+  /** Order: ascending; below 0 runs before the rules exist, 0 and up after. Default 0. */
+  readonly priority: number;
+  /** The plugin's configuration, as parsed from YAML. */
+  readonly config: unknown;
+}
+
 /** A service-level objective. */
 export interface Slo {
   /** `<service>-<name>` (Sloth's id convention); unique within a loaded set. */
@@ -259,6 +275,12 @@ export interface Slo {
   readonly alerting: AlertingOptions;
   /** Maintenance windows. */
   readonly exclusions: readonly ExclusionWindow[];
+  /**
+   * Sloth SLO plugins declared for this SLO (the spec's `slo_plugins` chain,
+   * then the SLO's `plugins` chain, in declaration order). They transform only
+   * the exported rules (`generateRuleGroups`); the engine ignores them.
+   */
+  readonly plugins?: readonly SloPluginRef[];
   /**
    * False when the SLI cannot be evaluated with PromQL (an OpenSLO data source
    * other than Prometheus); `notEvaluableReason` says why. Such SLOs are

@@ -1,6 +1,6 @@
 import { isValidLabelName } from '@vigil/model';
 import { z } from 'zod';
-import type { AlertTier, Service, Sli, Slo, SpecWarning } from './model.js';
+import type { AlertTier, Service, Sli, Slo, SloPluginRef, SpecWarning } from './model.js';
 import {
   checkPromql,
   childPath,
@@ -56,8 +56,28 @@ const sliSchema = z.looseObject({
   raw: z
     .looseObject({ error_ratio_query: z.string().min(1, 'must be a non-empty PromQL query') })
     .optional(),
-  plugin: z.unknown().optional(),
+  plugin: z
+    .looseObject({
+      id: z.string().min(1, 'must name the plugin'),
+      options: z.record(z.string(), labelValue).optional(),
+    })
+    .optional(),
 });
+
+const pluginChainSchema = z
+  .looseObject({
+    overridePrevious: z.boolean().optional(),
+    chain: z
+      .array(
+        z.looseObject({
+          id: z.string().min(1, 'must name the plugin'),
+          priority: z.number().int('must be an integer').optional(),
+          config: z.unknown().optional(),
+        }),
+      )
+      .optional(),
+  })
+  .optional();
 
 const sloSchema = z.looseObject({
   name: z.string().regex(NAME_RE, NAME_RULE),
@@ -77,7 +97,7 @@ const sloSchema = z.looseObject({
       ticket_alert: tierSchema,
     })
     .optional(),
-  plugins: z.unknown().optional(),
+  plugins: pluginChainSchema,
 });
 
 const specSchema = z.looseObject({
@@ -85,8 +105,19 @@ const specSchema = z.looseObject({
   service: z.string().regex(NAME_RE, NAME_RULE),
   labels: labelMap,
   slos: z.array(sloSchema).min(1, 'must list at least one SLO'),
-  slo_plugins: z.unknown().optional(),
+  slo_plugins: pluginChainSchema,
 });
+
+/**
+ * A Sloth SLI plugin: from the SLO's plugin options and labels (service labels
+ * under SLO labels), the raw error-ratio query template (with `{{.window}}`)
+ * the SLI is then treated as (Sloth's `raw.error_ratio_query`). Throws to
+ * reject the options; the message becomes the spec error.
+ */
+export type SlothSliPlugin = (input: {
+  readonly options: Readonly<Record<string, string>>;
+  readonly labels: Readonly<Record<string, string>>;
+}) => string;
 
 /** True when a parsed YAML document looks like a Sloth spec (has a `version` key). */
 export function isSlothDocument(doc: unknown): boolean {
@@ -104,18 +135,14 @@ export function isSlothDocument(doc: unknown): boolean {
 export function convertSlothDocument(
   doc: unknown,
   ctx: DocContext,
+  sliPlugins?: ReadonlyMap<string, SlothSliPlugin>,
 ): { service: Service; slos: Slo[]; warnings: SpecWarning[] } {
   const parsed = specSchema.safeParse(doc);
   if (!parsed.success) throw specInvalid(ctx, zodIssues(parsed.error));
   const spec = parsed.data;
   const issues: SpecIssue[] = [];
   const warnings: SpecWarning[] = [];
-  if (spec.slo_plugins !== undefined)
-    warnings.push({
-      file: ctx.file,
-      path: 'slo_plugins',
-      message: 'Sloth SLO plugins are ignored',
-    });
+  const groupPlugins = pluginRefs(spec.slo_plugins, 'slo_plugins', issues);
   const serviceLabels = spec.labels ?? {};
   const source = { format: 'sloth' as const, file: ctx.file };
   const slos: Slo[] = [];
@@ -125,13 +152,15 @@ export function convertSlothDocument(
     if (seen.has(s.name))
       issues.push({ path: childPath(base, 'name'), rule: `duplicates SLO "${s.name}"` });
     seen.add(s.name);
-    if (s.plugins !== undefined)
+    const plugins = [...groupPlugins, ...pluginRefs(s.plugins, childPath(base, 'plugins'), issues)];
+    if (plugins.length > 0)
       warnings.push({
         file: ctx.file,
         path: childPath(base, 'plugins'),
-        message: 'Sloth SLO plugins are ignored',
+        message: `Sloth SLO plugins (${[...new Set(plugins.map((p) => p.id))].join(', ')}) apply only to exported rules (vigil slo generate)`,
       });
-    const sli = convertSli(s.sli, childPath(base, 'sli'), issues);
+    const labels = { ...serviceLabels, ...(s.labels ?? {}) };
+    const sli = convertSli(s.sli, childPath(base, 'sli'), issues, labels, sliPlugins);
     const alerting = s.alerting;
     const page = tier(alerting?.page_alert);
     const ticket = tier(alerting?.ticket_alert);
@@ -147,10 +176,10 @@ export function convertSlothDocument(
       name: s.name,
       ...(s.description === undefined ? {} : { description: s.description }),
       sli,
-      objective: { target: percentToFraction(s.objective) },
+      objective: { target: percentToFraction(s.objective), targetPercent: s.objective },
       window: { kind: 'rolling', durationMs: SLOTH_DEFAULT_PERIOD_MS },
       budgetingMethod: 'occurrences',
-      labels: { ...serviceLabels, ...(s.labels ?? {}) },
+      labels,
       alerting: {
         ...(alerting?.name === undefined || alerting.name === '' ? {} : { name: alerting.name }),
         labels: alerting?.labels ?? {},
@@ -159,6 +188,7 @@ export function convertSlothDocument(
         ticket,
       },
       exclusions: [],
+      ...(plugins.length === 0 ? {} : { plugins }),
       evaluable: true,
       source: { ...source, path: base },
     });
@@ -187,10 +217,30 @@ function tier(
   };
 }
 
+function pluginRefs(
+  chain: z.infer<typeof pluginChainSchema>,
+  path: string,
+  issues: SpecIssue[],
+): SloPluginRef[] {
+  if (chain === undefined) return [];
+  if (chain.overridePrevious === true)
+    issues.push({
+      path: childPath(path, 'overridePrevious'),
+      rule: 'is not supported (the default rule plugins cannot be replaced)',
+    });
+  return (chain.chain ?? []).map((p) => ({
+    id: p.id,
+    priority: p.priority ?? 0,
+    config: p.config ?? {},
+  }));
+}
+
 function convertSli(
   sli: z.infer<typeof sliSchema>,
   path: string,
   issues: SpecIssue[],
+  labels: Readonly<Record<string, string>>,
+  sliPlugins: ReadonlyMap<string, SlothSliPlugin> | undefined,
 ): Sli | undefined {
   const set = (['events', 'raw', 'plugin'] as const).filter((k) => sli[k] !== undefined);
   if (set.length !== 1) {
@@ -204,11 +254,29 @@ function convertSli(
     return undefined;
   }
   if (sli.plugin !== undefined) {
-    issues.push({
-      path: childPath(path, 'plugin'),
-      rule: 'SLI plugins are not supported; use events or raw',
-    });
-    return undefined;
+    const p = childPath(path, 'plugin');
+    const plugin = sliPlugins?.get(sli.plugin.id);
+    if (plugin === undefined) {
+      issues.push({
+        path: p,
+        rule: `SLI plugins are not supported (no plugin "${sli.plugin.id}" is registered); use events or raw`,
+      });
+      return undefined;
+    }
+    let query: string;
+    try {
+      query = plugin({ options: sli.plugin.options ?? {}, labels });
+    } catch (err) {
+      issues.push({
+        path: p,
+        rule: `plugin "${sli.plugin.id}" rejected its options: ${err instanceof Error ? err.message : String(err)}`,
+      });
+      return undefined;
+    }
+    const before = issues.length;
+    checkQuery(query, childPath(p, 'query'), issues);
+    if (issues.length > before) return undefined;
+    return { kind: 'raw', errorRatioQuery: query };
   }
   if (sli.events !== undefined) {
     const p = childPath(path, 'events');
