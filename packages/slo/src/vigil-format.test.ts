@@ -30,6 +30,10 @@ slos:
       ticket: false
       windows:
         - { tier: page, budget: 2%, short: 5m, long: 1h }
+      minEvents: 20
+      budgetExhausted: { labels: { route: tickets } }
+      noData: false
+      noDataFor: 15m
     exclude:
       - { name: upgrade, start: "2026-11-28T02:00:00Z", end: "2026-11-28T04:00:00Z" }
   latency:
@@ -105,6 +109,10 @@ describe('Vigil SLO format', () => {
       windows: [
         { tier: 'page', errorBudgetPercent: 2, shortWindowMs: 300_000, longWindowMs: 3_600_000 },
       ],
+      minEvents: 20,
+      budgetExhausted: { enabled: true, labels: { route: 'tickets' }, annotations: {} },
+      noData: { enabled: false, labels: {}, annotations: {} },
+      noDataForMs: 900_000,
     });
     assert.deepEqual(avail!.exclusions, [
       { name: 'upgrade', startMs: Date.UTC(2026, 10, 28, 2), endMs: Date.UTC(2026, 10, 28, 4) },
@@ -279,6 +287,13 @@ describe('Vigil SLO format', () => {
       'short: 2h, long: 1h',
       'slos.availability.alerting.windows[0].short',
       /shorter than long/,
+    ],
+    [
+      'a fractional minimum event count',
+      'minEvents: 20',
+      'minEvents: 2.5',
+      'slos.availability.alerting.minEvents',
+      /whole number of events/,
     ],
   ];
   for (const [what, from, to, path, rule] of errors) {

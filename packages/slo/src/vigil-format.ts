@@ -137,6 +137,14 @@ const sloSchema = z.strictObject({
       annotations: labelMap.optional(),
       page: tierSchema,
       ticket: tierSchema,
+      minEvents: z
+        .number()
+        .int('must be a whole number of events')
+        .nonnegative('must be 0 or more')
+        .optional(),
+      budgetExhausted: tierSchema,
+      noData: tierSchema,
+      noDataFor: duration.optional(),
       windows: z
         .array(
           z.strictObject({
@@ -312,6 +320,10 @@ export function convertVigilDocument(
         page: tier(a?.page),
         ticket: tier(a?.ticket),
         ...(windows === undefined ? {} : { windows }),
+        ...(a?.minEvents === undefined ? {} : { minEvents: a.minEvents }),
+        ...(a?.budgetExhausted === undefined ? {} : { budgetExhausted: tier(a.budgetExhausted) }),
+        ...(a?.noData === undefined ? {} : { noData: tier(a.noData) }),
+        ...(a?.noDataFor === undefined ? {} : { noDataForMs: a.noDataFor }),
       },
       exclusions,
       evaluable: true,
