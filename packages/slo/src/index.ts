@@ -61,3 +61,30 @@ export {
   windowText,
   slothIdLabels,
 } from './alert-windows.js';
+export {
+  computeBudget,
+  burnRateOf,
+  projectExhaustionMs,
+  timesliceCounts,
+  periodAt,
+  calendarPeriodAt,
+  maxCalendarPeriodMs,
+  localDate,
+  localDayStartMs,
+  excludedMs,
+} from './engine/budget.js';
+export type {
+  BudgetMode,
+  PeriodCounts,
+  BudgetResult,
+  ExhaustionInput,
+  SliceCounts,
+  PeriodRange,
+  CivilDate,
+} from './engine/budget.js';
+export { recordingQueries } from './engine/queries.js';
+export type { EventQueries, RecordingQueries } from './engine/queries.js';
+export { BucketRing } from './engine/ring.js';
+export type { BucketSums, ExcludedRange } from './engine/ring.js';
+export { SloEngine, DATA_STATE_CODES } from './engine/engine.js';
+export type { SloEngineOptions, SloEngineLogger, SloCycleStats } from './engine/engine.js';

@@ -54,15 +54,16 @@ export function recordingQueries(sli: Sli, windowText: string): RecordingQueries
     case 'accuracy':
       return events('good', sli.goodQuery, sli.totalQuery);
     case 'latency': {
-      // Same selection as errorRatioExpr's latency query, split in two.
-      const ratio = errorRatioExpr(sli, w);
-      const m = /^1 - \((sum\(rate\(.*\]\)\))\n\/\n(sum\(rate\(.*\]\)\))\)$/s.exec(ratio);
-      if (m === null) throw new Error(`unexpected latency query shape: ${ratio}`);
+      // The selection of errorRatioExpr's latency query, split in two.
+      const sel = sli.selector.trim();
+      const extra = sel === '' ? '' : `${sel},`;
+      const t = String(sli.thresholdSeconds);
+      const le = Number.isInteger(sli.thresholdSeconds) ? `le=~"${t}(\\\\.0+)?"` : `le="${t}"`;
       return {
         kind: 'events',
         numerator: 'good',
-        numeratorQuery: m[1]!,
-        totalQuery: m[2]!,
+        numeratorQuery: `sum(rate(${sli.metric}_bucket{${extra}${le}}[${w}]))`,
+        totalQuery: `sum(rate(${sli.metric}_count{${sel}}[${w}]))`,
         numeratorPerWindow: false,
         totalPerWindow: false,
       };
