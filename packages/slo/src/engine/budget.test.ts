@@ -45,7 +45,11 @@ describe('computeBudget', () => {
   });
 
   test('time: 99.9% over 30 days allows 43.2 minutes; 21.6 bad minutes spend half', () => {
-    const r = computeBudget({ mode: 'time', bad: 21.6 * 60, total: 30 * 86_400 }, 0.999, 30 * DAY_MS);
+    const r = computeBudget(
+      { mode: 'time', bad: 21.6 * 60, total: 30 * 86_400 },
+      0.999,
+      30 * DAY_MS,
+    );
     close(r.budget.allowedMinutes, 43.2);
     close(r.budget.consumedMinutes, 21.6);
     close(r.budget.remainingMinutes, 21.6);

@@ -265,12 +265,14 @@ export function calendarPeriodAt(window: CalendarWindow, atMs: number): PeriodRa
     }
     case 'month':
       start = { year, month, day: 1 };
-      next = month === 12 ? { year: year + 1, month: 1, day: 1 } : { year, month: month + 1, day: 1 };
+      next =
+        month === 12 ? { year: year + 1, month: 1, day: 1 } : { year, month: month + 1, day: 1 };
       break;
     case 'quarter': {
       const first = Math.floor((month - 1) / 3) * 3 + 1;
       start = { year, month: first, day: 1 };
-      next = first === 10 ? { year: year + 1, month: 1, day: 1 } : { year, month: first + 3, day: 1 };
+      next =
+        first === 10 ? { year: year + 1, month: 1, day: 1 } : { year, month: first + 3, day: 1 };
       break;
     }
     case 'year':

@@ -57,7 +57,7 @@ import {
   type PeriodCounts,
 } from './budget.js';
 import { recordingQueries } from './queries.js';
-import { BucketRing } from './ring.js';
+import { BucketRing, type BucketSums, type ExcludedRange } from './ring.js';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
@@ -112,7 +112,10 @@ interface SloState {
   readonly ring: BucketRing | null;
   readonly mode: BudgetMode;
   readonly eventSli: boolean;
+  /** End of the last recorded tile, ms; undefined before the backfill. */
   lastMs: number | undefined;
+  /** The provisional figures of `(lastMs, evaluation time]`, replaced every cycle. */
+  head: { fromMs: number; toMs: number; bad: number; total: number; covered: number } | null;
   status: SloStatus | undefined;
 }
 
@@ -242,22 +245,28 @@ export class SloEngine {
   #spanMs(slo: Slo): number {
     const longest = Math.max(...recordingWindowsMs(slo));
     const period =
-      slo.window.kind === 'rolling'
-        ? slo.window.durationMs
-        : maxCalendarPeriodMs(slo.window.unit);
+      slo.window.kind === 'rolling' ? slo.window.durationMs : maxCalendarPeriodMs(slo.window.unit);
     return Math.max(longest, period, nominalPeriodMs(slo.window));
   }
 
   #newState(slo: Slo, definition: string): SloState {
     const eventSli = slo.evaluable && recordingQueries(slo.sli, '5m').kind === 'events';
-    const mode: BudgetMode =
-      eventSli && slo.budgetingMethod === 'occurrences' ? 'events' : 'time';
+    const mode: BudgetMode = eventSli && slo.budgetingMethod === 'occurrences' ? 'events' : 'time';
     let ring: BucketRing | null = null;
     if (slo.evaluable) {
       const bucketMs = this.bucketMsOf(slo);
       ring = new BucketRing(bucketMs, Math.ceil(this.#spanMs(slo) / bucketMs) + 2);
     }
-    return { slo, definition, ring, mode, eventSli, lastMs: undefined, status: undefined };
+    return {
+      slo,
+      definition,
+      ring,
+      mode,
+      eventSli,
+      lastMs: undefined,
+      head: null,
+      status: undefined,
+    };
   }
 
   async #cycle(atMs: number): Promise<SloStatus[]> {
@@ -296,77 +305,126 @@ export class SloEngine {
     }
     let error: string | undefined;
     try {
+      const tileMs = this.#tileMs(ring);
       if (state.lastMs === undefined) {
         const t0 = performance.now();
         try {
-          await this.#backfill(state, ring, atMs, counters);
+          await this.#backfill(state, ring, tileMs, atMs, counters);
         } finally {
           counters.backfillMs += performance.now() - t0;
         }
       }
       const lastMs = state.lastMs ?? atMs;
-      if (atMs > lastMs) {
-        const fromMs = Math.max(lastMs, atMs - ring.capacity * ring.bucketMs);
-        await this.#record(state, ring, fromMs, atMs, counters);
-        state.lastMs = atMs;
+      const tileEnd = Math.floor(atMs / tileMs) * tileMs;
+      if (tileEnd > lastMs) {
+        const fromMs = Math.max(lastMs, tileEnd - ring.capacity * ring.bucketMs);
+        const rec = await this.#measure(state, fromMs, tileEnd, tileEnd - fromMs, counters);
+        if (rec !== null) {
+          ring.add(fromMs, tileEnd, rec.bad, rec.total, rec.covered, slo.exclusions);
+        }
+        state.lastMs = tileEnd;
+      }
+      state.head = null;
+      const headFrom = state.lastMs ?? atMs;
+      if (atMs > headFrom) {
+        const rec = await this.#measure(state, headFrom, atMs, this.#queryWindowMs, counters);
+        if (rec !== null) {
+          const share = includedMs(headFrom, atMs, slo.exclusions) / (atMs - headFrom);
+          state.head = {
+            fromMs: headFrom,
+            toMs: atMs,
+            bad: rec.bad * share,
+            total: rec.total * share,
+            covered: rec.covered * share,
+          };
+        }
       }
     } catch (err) {
       counters.failures++;
       error = err instanceof Error ? err.message : String(err);
-      this.#logger?.warn({ slo: slo.id, err }, 'SLO query failed; its figures keep the data recorded so far');
+      this.#logger?.warn(
+        { slo: slo.id, err },
+        'SLO query failed; its figures keep the data recorded so far',
+      );
     }
     state.status = this.#statusOf(state, ring, atMs, error);
     return state.status;
   }
 
-  /** One cycle's queries for `(fromMs, atMs]`. */
-  async #record(
+  /** The length of a recorded tile: the bucket length times the smallest factor reaching `queryWindowMs`. */
+  #tileMs(ring: BucketRing): number {
+    return ring.bucketMs * Math.max(1, Math.ceil(this.#queryWindowMs / ring.bucketMs));
+  }
+
+  /**
+   * Runs the SLI queries at `toMs` over `windowMs` and returns what they say
+   * about `(fromMs, toMs]`: bad and total events (or bad and observed seconds)
+   * and the seconds with data; null when the queries return no sample.
+   */
+  async #measure(
     state: SloState,
-    ring: BucketRing,
     fromMs: number,
-    atMs: number,
+    toMs: number,
+    windowMs: number,
     counters: { queries: number },
-  ): Promise<void> {
-    const spanMs = atMs - fromMs;
-    const windowMs = Math.max(this.#queryWindowMs, Math.ceil(spanMs / 1000) * 1000);
+  ): Promise<{ bad: number; total: number; covered: number } | null> {
     const q = recordingQueries(state.slo.sli, windowText(windowMs));
-    const spanSeconds = spanMs / 1000;
+    const spanSeconds = (toMs - fromMs) / 1000;
     const windowSeconds = windowMs / 1000;
-    const exclusions = state.slo.exclusions;
     if (q.kind === 'events') {
       const [numV, totV] = await Promise.all([
-        this.#queryApi.instantQuery(q.numeratorQuery, atMs),
-        this.#queryApi.instantQuery(q.totalQuery, atMs),
+        this.#queryApi.instantQuery(q.numeratorQuery, toMs),
+        this.#queryApi.instantQuery(q.totalQuery, toMs),
       ]);
       counters.queries += 2;
       const total = sumInstant(totV.value);
-      if (total === null) return; // no data: nothing recorded
+      if (total === null) return null;
       const num = sumInstant(numV.value) ?? 0;
       const totalEvents = (q.totalPerWindow ? total / windowSeconds : total) * spanSeconds;
       const numEvents = (q.numeratorPerWindow ? num / windowSeconds : num) * spanSeconds;
-      const bad = clamp(q.numerator === 'bad' ? numEvents : totalEvents - numEvents, 0, totalEvents);
-      ring.add(fromMs, atMs, bad, totalEvents, spanSeconds, exclusions);
-    } else {
-      const res = await this.#queryApi.instantQuery(q.errorRatioQuery, atMs);
-      counters.queries++;
-      const ratio = sumInstant(res.value);
-      if (ratio === null) return;
-      ring.add(fromMs, atMs, clamp(ratio, 0, 1) * spanSeconds, spanSeconds, spanSeconds, exclusions);
+      const bad = clamp(
+        q.numerator === 'bad' ? numEvents : totalEvents - numEvents,
+        0,
+        totalEvents,
+      );
+      return { bad, total: totalEvents, covered: spanSeconds };
     }
+    const res = await this.#queryApi.instantQuery(q.errorRatioQuery, toMs);
+    counters.queries++;
+    const ratio = sumInstant(res.value);
+    if (ratio === null) return null;
+    return { bad: clamp(ratio, 0, 1) * spanSeconds, total: spanSeconds, covered: spanSeconds };
   }
 
-  /** Rebuilds the ring from history: one range query per SLO query, step = bucket length. */
+  /** Sums over `(fromMs, toMs]` from the ring and the provisional head. */
+  #sum(state: SloState, ring: BucketRing, fromMs: number, toMs: number): BucketSums {
+    const s = ring.sum(fromMs, toMs);
+    const h = state.head;
+    if (h !== null) {
+      const overlap = Math.min(toMs, h.toMs) - Math.max(fromMs, h.fromMs);
+      if (overlap > 0) {
+        const w = overlap / (h.toMs - h.fromMs);
+        s.bad += h.bad * w;
+        s.total += h.total * w;
+        s.covered += h.covered * w;
+      }
+    }
+    return s;
+  }
+
+  /** Rebuilds the ring from history: one range query per SLO query, step = the tile length. */
   async #backfill(
     state: SloState,
     ring: BucketRing,
+    tileMs: number,
     atMs: number,
     counters: { queries: number },
   ): Promise<void> {
-    const b = ring.bucketMs;
+    const b = tileMs;
     const lastEnd = Math.floor(atMs / b) * b;
-    const steps = ring.capacity - 2;
+    const steps = Math.ceil(((ring.capacity - 2) * ring.bucketMs) / b);
     const firstEnd = lastEnd - (steps - 1) * b;
-    const windowMs = Math.max(b, this.#queryWindowMs);
+    const windowMs = b;
     const q = recordingQueries(state.slo.sli, windowText(windowMs));
     const bucketSeconds = b / 1000;
     const windowSeconds = windowMs / 1000;
@@ -390,7 +448,11 @@ export class SloEngine {
         const n = num.present[i] === 1 ? num.values[i]! : 0;
         const totalEvents = (q.totalPerWindow ? t / windowSeconds : t) * bucketSeconds;
         const numEvents = (q.numeratorPerWindow ? n / windowSeconds : n) * bucketSeconds;
-        const bad = clamp(q.numerator === 'bad' ? numEvents : totalEvents - numEvents, 0, totalEvents);
+        const bad = clamp(
+          q.numerator === 'bad' ? numEvents : totalEvents - numEvents,
+          0,
+          totalEvents,
+        );
         ring.add(endMs - b, endMs, bad, totalEvents, bucketSeconds, exclusions);
       }
     } else {
@@ -409,7 +471,7 @@ export class SloEngine {
     const { slo, mode } = state;
     const target = slo.objective.target;
     const period = periodAt(slo.window, atMs);
-    const sums = ring.sum(period.startMs, atMs);
+    const sums = this.#sum(state, ring, period.startMs, atMs);
     let counts: PeriodCounts;
     if (slo.budgetingMethod === 'occurrences') {
       counts = { mode, bad: sums.bad, total: sums.total };
@@ -427,7 +489,7 @@ export class SloEngine {
     const result = computeBudget(counts, target, budgetPeriodMs);
     const windows = burnWindowsMs(slo);
     const burnRates: BurnRateFigure[] = windows.map((w) => {
-      const s = ring.sum(atMs - w, atMs);
+      const s = this.#sum(state, ring, atMs - w, atMs);
       const errorRatio = s.total > 0 ? clamp(s.bad / s.total, 0, 1) : null;
       return {
         windowMs: w,
@@ -437,7 +499,7 @@ export class SloEngine {
         events: state.eventSli ? s.total : null,
       };
     });
-    const hour = ring.sum(atMs - HOUR_MS, atMs);
+    const hour = this.#sum(state, ring, atMs - HOUR_MS, atMs);
     let dataState: SloDataState = 'ok';
     let reason: string | undefined;
     if (result.sli === null) {
@@ -523,7 +585,12 @@ export class SloEngine {
     for (const state of states) {
       const st = state.status;
       if (st === undefined || st.evaluatedAtMs !== atMs) continue;
-      writeSeries(put, state.slo, st, state.ring);
+      writeSeries(
+        put,
+        state.slo,
+        st,
+        state.ring === null ? null : (f, t) => this.#sum(state, state.ring!, f, t),
+      );
     }
     try {
       await commitOrRollback(app);
@@ -558,33 +625,41 @@ function writeSeries(
   put: (name: string, labels: Record<string, string>, value: number | null) => void,
   slo: Slo,
   st: SloStatus,
-  ring: BucketRing | null,
+  sum: ((fromMs: number, toMs: number) => BucketSums) | null,
 ): void {
   const base: Record<string, string> = { ...slo.labels, ...slothIdLabels(slo) };
   put('vigil_slo_data_state', base, DATA_STATE_CODES[st.dataState]);
   put('vigil_slo_evaluation_failed', base, st.error === undefined ? 0 : 1);
-  if (ring === null) return;
+  if (sum === null) return;
   const target = st.target;
   const periodWindow = windowText(nominalPeriodMs(slo.window));
   put('slo:objective:ratio', base, target);
   put('slo:error_budget:ratio', base, 1 - target);
   put('slo:time_period:days', base, nominalPeriodMs(slo.window) / DAY_MS);
-  put('sloth_slo_info', {
-    ...base,
-    sloth_mode: 'vigil-engine',
-    sloth_objective: String(Math.round(target * 100 * 1e9) / 1e9),
-    sloth_spec: 'prometheus/v1',
-    sloth_version: 'vigil',
-  }, 1);
+  put(
+    'sloth_slo_info',
+    {
+      ...base,
+      sloth_mode: 'vigil-engine',
+      sloth_objective: String(Math.round(target * 100 * 1e9) / 1e9),
+      sloth_spec: 'prometheus/v1',
+      sloth_version: 'vigil',
+    },
+    1,
+  );
   if (st.dataState !== 'no-data') {
     const windows = recordingWindowsMs(slo);
     let shortest: number | null = null;
     for (const w of windows) {
-      const s = ring.sum(st.evaluatedAtMs - w, st.evaluatedAtMs);
+      const s = sum(st.evaluatedAtMs - w, st.evaluatedAtMs);
       if (!(s.total > 0)) continue;
       const ratio = clamp(s.bad / s.total, 0, 1);
       if (w === windows[0]) shortest = ratio;
-      put(`slo:sli_error:ratio_rate${windowText(w)}`, { ...base, sloth_window: windowText(w) }, ratio);
+      put(
+        `slo:sli_error:ratio_rate${windowText(w)}`,
+        { ...base, sloth_window: windowText(w) },
+        ratio,
+      );
     }
     // As Sloth's rules compute them, these inherit `sloth_window` from the ratio they divide.
     if (shortest !== null) {
@@ -709,6 +784,11 @@ function addRange(out: StepValues, value: QueryValue, firstMs: number, stepMs: n
   }
 }
 
+/** The part of `(fromMs, toMs]` outside the exclusion windows, ms. */
+function includedMs(fromMs: number, toMs: number, exclusions: readonly ExcludedRange[]): number {
+  return toMs - fromMs - excludedMs(exclusions, fromMs, toMs);
+}
+
 function clamp(x: number, lo: number, hi: number): number {
   return x < lo ? lo : x > hi ? hi : x;
 }
@@ -716,4 +796,3 @@ function clamp(x: number, lo: number, hi: number): number {
 function round(x: number): number {
   return Math.round(x * 100) / 100;
 }
-
