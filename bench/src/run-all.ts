@@ -61,6 +61,34 @@ const rows = [
   ...keptRows,
 ].sort((a, b) => (a.suite < b.suite ? -1 : a.suite > b.suite ? 1 : 0)); // stable: rows keep their order
 
+// Free-text sections: a suite may write bench/results/<suite>.md (the SLO
+// engine's section, for one); sections of suites not run this time are kept
+// from the previous file, between their <!-- section:NAME --> markers.
+const sections: { suite: string; lines: string[] }[] = [];
+if (existsSync(resultsDir)) {
+  for (const f of readdirSync(resultsDir)
+    .filter((x) => x.endsWith('.md'))
+    .sort()) {
+    const suite = f.slice(0, -'.md'.length);
+    sections.push({
+      suite,
+      lines: readFileSync(join(resultsDir, f), 'utf8').trimEnd().split('\n'),
+    });
+  }
+}
+for (let i = 0; i < previous.length; i++) {
+  const m = /^<!-- section:(.+) -->$/.exec(previous[i]!);
+  if (m === null) continue;
+  const suite = m[1]!;
+  const end = previous.indexOf(`<!-- /section:${suite} -->`, i);
+  if (end < 0) break;
+  if (!sections.some((sec) => sec.suite === suite)) {
+    sections.push({ suite, lines: previous.slice(i + 1, end) });
+  }
+  i = end;
+}
+sections.sort((a, b) => (a.suite < b.suite ? -1 : a.suite > b.suite ? 1 : 0));
+
 const cpu = cpus();
 const lines = [
   '# Benchmarks',
@@ -95,6 +123,12 @@ const lines = [
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ...rows.map((r) => r.line),
   '',
+  ...sections.flatMap((sec) => [
+    `<!-- section:${sec.suite} -->`,
+    ...sec.lines,
+    `<!-- /section:${sec.suite} -->`,
+    '',
+  ]),
 ];
 writeFileSync(docPath, lines.join('\n'));
 console.log(

@@ -53,7 +53,9 @@ describe('BucketRing', () => {
     for (let i = 0; i < 400; i++) {
       const from = t;
       // Spans from 10 s to 7 minutes, sometimes a jump (gap), rarely longer than the ring.
-      t += Math.round(10_000 + rnd() * 410_000) + (rnd() < 0.05 ? Math.round(rnd() * 80 * bucketMs) : 0);
+      t +=
+        Math.round(10_000 + rnd() * 410_000) +
+        (rnd() < 0.05 ? Math.round(rnd() * 80 * bucketMs) : 0);
       const bad = rnd() * 10;
       const total = bad + rnd() * 1000;
       ring.add(from, t, bad, total, (t - from) / 1000);

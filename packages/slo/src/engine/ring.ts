@@ -136,7 +136,11 @@ export class BucketRing {
     const b = this.bucketMs;
     if (this.#newestKey === -Infinity) return;
     const oldestKey = this.#newestKey - this.capacity + 1;
-    for (let k = Math.max(Math.ceil(fromMs / b), oldestKey); k * b < toMs && k <= this.#newestKey; k++) {
+    for (
+      let k = Math.max(Math.ceil(fromMs / b), oldestKey);
+      k * b < toMs && k <= this.#newestKey;
+      k++
+    ) {
       const s = 3 * this.#slot(k);
       yield { bad: this.#values[s]!, total: this.#values[s + 1]!, covered: this.#values[s + 2]! };
     }
