@@ -5,27 +5,33 @@
  * ## How it stays cheap
  *
  * Each SLO keeps a {@link BucketRing}: buckets of a fixed length (a multiple
- * of the interval, so that a period holds at most `maxBuckets` buckets; for
- * time-slice budgeting, the slice length) with the bad and total events (or
- * bad and observed seconds) recorded in them. A cycle runs one or two instant
- * queries per SLO over a short window (`queryWindowMs`, 5 minutes by default,
- * or the time since the SLO's previous evaluation when that is longer) and
- * spreads the result over the time since the previous evaluation. Every
- * window — the alert windows and the period — is then summed from the ring,
- * so the cost of a cycle does not grow with the window.
+ * of the interval, so that the ring's span holds at most `maxBuckets`
+ * buckets; for time-slice budgeting, the slice length) with the bad and total
+ * events (or bad and observed seconds) recorded in them, and running sums, so
+ * that every window — the alert windows and the period — is summed in O(1)
+ * without a query. The cost of a cycle does not grow with the window.
  *
- * Smoothing: PromQL `rate` needs two samples in its window, so the query
- * window never drops below `queryWindowMs` even when the interval is shorter.
- * The figure recorded for one interval is thus the average rate over the
- * last `queryWindowMs` (a moving average): a burst reaches the ring over the
- * following `queryWindowMs`, spread evenly. Totals over windows much longer
- * than `queryWindowMs` are unaffected.
+ * Tiles: data is recorded in closed tiles of `bucketMs × ceil(queryWindowMs /
+ * bucketMs)`, aligned to the epoch. When a tile has closed, the SLI queries
+ * run once at its end over exactly the tile (or over everything since the
+ * last recorded tile, after missed cycles) and the result is spread evenly
+ * over its buckets. Tiles cover time without overlap, so recorded totals are
+ * PromQL's increase over each tile, not a smoothed figure.
+ *
+ * Head: between tile ends, a cycle runs the SLI queries at the evaluation
+ * time over the last `queryWindowMs` (5 minutes by default) and keeps the
+ * result, for the time since the last tile, as a provisional head that the
+ * next cycle replaces. PromQL `rate` needs two samples in its window, so this
+ * window never drops below `queryWindowMs` even when the interval is shorter:
+ * the head is a moving average over `queryWindowMs`, which smooths a burst's
+ * start over at most that long; once its tile closes, the exact figure
+ * replaces it. One set of queries runs per SLO and cycle (a tile or the head).
  *
  * Backfill: the first evaluation of an SLO (after `load`, or on a restart)
- * rebuilds the ring from history with one range query per SLO query over the
- * ring's span, with `step` = the bucket length (and a query window of
- * `max(bucketMs, queryWindowMs)`), so that a restarted engine reports the same
- * figures. Range queries longer than 10,000 steps are cut into pieces.
+ * rebuilds the ring from history with one range query per SLI query over the
+ * ring's span, `step` = the tile length, each step's window = the tile, so a
+ * restarted engine records the same tiles as one that ran all along. Range
+ * queries longer than 10,000 steps are cut into pieces.
  *
  * Event SLIs (ratio, latency, completeness, accuracy) record events from their
  * numerator and total queries; a query written with `increase(` is read as a
@@ -391,7 +397,7 @@ export class SloEngine {
     }
     const res = await this.#queryApi.instantQuery(q.errorRatioQuery, toMs);
     counters.queries++;
-    const ratio = sumInstant(res.value);
+    const ratio = meanInstant(res.value);
     if (ratio === null) return null;
     return { bad: clamp(ratio, 0, 1) * spanSeconds, total: spanSeconds, covered: spanSeconds };
   }
@@ -426,7 +432,7 @@ export class SloEngine {
     const firstEnd = lastEnd - (steps - 1) * b;
     const windowMs = b;
     const q = recordingQueries(state.slo.sli, windowText(windowMs));
-    const bucketSeconds = b / 1000;
+    const tileSeconds = b / 1000;
     const windowSeconds = windowMs / 1000;
     const exclusions = state.slo.exclusions;
     const range = async (query: string): Promise<StepValues> => {
@@ -445,23 +451,23 @@ export class SloEngine {
         if (tot.present[i] === 0) continue;
         const endMs = firstEnd + i * b;
         const t = tot.values[i]!;
-        const n = num.present[i] === 1 ? num.values[i]! : 0;
-        const totalEvents = (q.totalPerWindow ? t / windowSeconds : t) * bucketSeconds;
-        const numEvents = (q.numeratorPerWindow ? n / windowSeconds : n) * bucketSeconds;
+        const n = num.present[i]! > 0 ? num.values[i]! : 0;
+        const totalEvents = (q.totalPerWindow ? t / windowSeconds : t) * tileSeconds;
+        const numEvents = (q.numeratorPerWindow ? n / windowSeconds : n) * tileSeconds;
         const bad = clamp(
           q.numerator === 'bad' ? numEvents : totalEvents - numEvents,
           0,
           totalEvents,
         );
-        ring.add(endMs - b, endMs, bad, totalEvents, bucketSeconds, exclusions);
+        ring.add(endMs - b, endMs, bad, totalEvents, tileSeconds, exclusions);
       }
     } else {
       const r = await range(q.errorRatioQuery);
       for (let i = 0; i < steps; i++) {
         if (r.present[i] === 0) continue;
         const endMs = firstEnd + i * b;
-        const bad = clamp(r.values[i]!, 0, 1) * bucketSeconds;
-        ring.add(endMs - b, endMs, bad, bucketSeconds, bucketSeconds, exclusions);
+        const bad = clamp(r.values[i]! / r.present[i]!, 0, 1) * tileSeconds;
+        ring.add(endMs - b, endMs, bad, tileSeconds, tileSeconds, exclusions);
       }
     }
     state.lastMs = lastEnd;
@@ -744,6 +750,15 @@ function notEvaluableStatus(slo: Slo, atMs: number): SloStatus {
   };
 }
 
+/** The mean of an instant result's values (an error ratio given per series); null when it holds no sample. */
+function meanInstant(value: QueryValue): number | null {
+  const sum = sumInstant(value);
+  if (sum === null) return null;
+  return value.type === 'vector'
+    ? sum / value.samples.filter((s) => !Number.isNaN(s.value)).length
+    : sum;
+}
+
 /** The sum of an instant result's values (NaN and stale samples skipped); null when it holds no sample. */
 function sumInstant(value: QueryValue): number | null {
   if (value.type === 'scalar') return Number.isNaN(value.value) ? null : value.value;
@@ -759,12 +774,14 @@ function sumInstant(value: QueryValue): number | null {
 }
 
 interface StepValues {
+  /** Per step: the sum of the series' values. */
   readonly values: Float64Array;
-  readonly present: Uint8Array;
+  /** Per step: how many series had a value (0: no data). */
+  readonly present: Uint32Array;
 }
 
 function newStepValues(steps: number): StepValues {
-  return { values: new Float64Array(steps), present: new Uint8Array(steps) };
+  return { values: new Float64Array(steps), present: new Uint32Array(steps) };
 }
 
 /** Adds a range result into per-step sums (NaN skipped). */
@@ -779,7 +796,7 @@ function addRange(out: StepValues, value: QueryValue, firstMs: number, stepMs: n
       const i = Math.round((ts[j]! - firstMs) / stepMs);
       if (i < 0 || i >= out.values.length) continue;
       out.values[i]! += v;
-      out.present[i] = 1;
+      out.present[i]!++;
     }
   }
 }
