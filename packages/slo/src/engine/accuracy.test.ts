@@ -24,7 +24,7 @@ import {
   writeTraffic,
   writeUp,
 } from './engine.test-util.js';
-import { labelsToRecord } from '@vigil/storage';
+import { labelsFromRecord, labelsToRecord } from '@vigil/storage';
 import type { MemoryStorage } from '@vigil/storage';
 import { newLabelMatcher } from '@vigil/model';
 
@@ -386,6 +386,60 @@ describe('SLO engine accuracy: calendar and time-based budgets', () => {
     assert.equal(s.periodEndMs, Date.UTC(2026, 2, 1));
     // February so far: 6 h × 3,600 × 10 = 216,000 events, 0.5% bad = 1,080.
     checkEvents(s, { bad: 1080, total: 216_000 }, 0.99);
+  });
+
+  test('calendar month in Europe/Paris: the budget resets at local midnight (23:00 UTC)', async () => {
+    const { storage, engine: promql } = newStore();
+    const boundary = Date.UTC(2026, 1, 28, 23); // 1 March 00:00 in Paris (CET, +01)
+    await writeTraffic(storage, {
+      fromMs: boundary - DAY_MS,
+      toMs: boundary + 6 * HOUR_MS,
+      traffic: (t) => ({ perSecond: 10, errorRatio: t <= boundary ? 0.05 : 0.005 }),
+    });
+    const slo = makeSlo({
+      name: 'paris',
+      window: { kind: 'calendar', unit: 'month', timeZone: 'Europe/Paris' },
+    });
+    const engine = new SloEngine({ queryApi: promql });
+    engine.load([slo]);
+    const final = await run(engine, boundary, boundary + 6 * HOUR_MS, undefined, 10 * MINUTE_MS);
+    const s = byId(final, slo.id);
+    assert.equal(s.periodStartMs, boundary);
+    assert.equal(s.periodEndMs, Date.UTC(2026, 2, 31, 22)); // 1 April 00:00 CEST
+    // 6 h of March: 216,000 events, 0.5% bad = 1,080.
+    checkEvents(s, { bad: 1080, total: 216_000 }, 0.99);
+  });
+
+  test('latency SLI on a classic histogram: 95% of requests under 200 ms against a 90% target', async () => {
+    const { storage, engine: promql } = newStore();
+    const labels = (le: string): readonly string[] =>
+      labelsFromRecord({ __name__: 'http_request_duration_seconds_bucket', job: 'api', le });
+    const count = labelsFromRecord({ __name__: 'http_request_duration_seconds_count', job: 'api' });
+    const app = storage.appender();
+    let n = 0;
+    for (let t = T - 2 * DAY_MS; t <= T; t += MINUTE_MS) {
+      n += 600; // 10 requests/s
+      app.append(0, labels('0.1'), t, 1000 + n * 0.5);
+      app.append(0, labels('0.2'), t, 1000 + n * 0.95);
+      app.append(0, labels('+Inf'), t, 1000 + n);
+      app.append(0, count, t, 1000 + n);
+    }
+    await app.commit();
+    const slo = makeSlo({
+      name: 'latency',
+      sli: {
+        kind: 'latency',
+        metric: 'http_request_duration_seconds',
+        thresholdSeconds: 0.2,
+        selector: 'job="api"',
+      },
+      objective: { target: 0.9 },
+    });
+    const engine = new SloEngine({ queryApi: promql });
+    engine.load([slo]);
+    const final = await run(engine, T - HOUR_MS, T, undefined, 5 * MINUTE_MS);
+    // 864,000 requests, 5% slower than 200 ms = 43,200 bad; allowed 10% = 86,400 → half spent.
+    checkEvents(byId(final, slo.id), { bad: 43_200, total: 864_000 }, 0.9);
   });
 
   test('time-based availability (up): 30 bad minutes of 14.4 allowed; exclusions shrink the allowance', async () => {
