@@ -490,6 +490,43 @@ describe('SLO engine accuracy: calendar and time-based budgets', () => {
     near(rs.sli, 1 - 30 / 1440, TOL * 0.01, 'ratio timeslices sli');
   });
 
+  test('less history than the period: events judged on what was seen, time against the whole period', async () => {
+    const { storage, engine: promql } = newStore();
+    // 6 hours of history in a 1-day window.
+    await writeTraffic(storage, {
+      fromMs: T - 6 * HOUR_MS,
+      toMs: T,
+      traffic: () => ({ perSecond: 10, errorRatio: 0.005 }),
+    });
+    await writeUp(
+      storage,
+      T - 6 * HOUR_MS,
+      T,
+      (t) => !(t > T - 2 * HOUR_MS && t <= T - 2 * HOUR_MS + 6 * MINUTE_MS),
+    );
+    const events = makeSlo({ name: 'young-events' });
+    const time = makeSlo({
+      name: 'young-time',
+      sli: { kind: 'availability', expr: 'up{job="api"}' },
+    });
+    const engine = new SloEngine({ queryApi: promql });
+    engine.load([events, time]);
+    const final = await run(engine, T - HOUR_MS, T, undefined, 5 * MINUTE_MS);
+    // Events: all 6 observed hours count (the first tile's window holds the 5 samples after
+    // the first one, which PromQL extrapolates to the whole tile): 216,000 events, 0.5% bad =
+    // 1,080; the budget is 1% of the events seen → half spent, as with a full day.
+    checkEvents(byId(final, events.id), { bad: 1080, total: 216_000 }, 0.99);
+    // Time: 6 bad minutes of the whole day's 14.4 allowed, although only ~6 hours were observed.
+    const t = byId(final, time.id);
+    near(t.budget.allowedMinutes, 14.4, 1e-9, 'allowed minutes');
+    near(t.budget.consumedMinutes, 6, TOL * 14.4, 'consumed minutes');
+    near(t.budget.consumedFraction, 6 / 14.4, TOL, 'consumed');
+    // The SLI and the period burn rate are over the observed time: 361 samples (T − 6 h … T),
+    // each standing for the minute that ends at it.
+    near(t.sli, 1 - 6 / 361, TOL * 0.01, 'sli over the observed time');
+    near(t.periodBurnRate, 6 / 361 / 0.01, TOL, 'period burn rate over the observed time');
+  });
+
   test('timeslices judge each slice against the slice target', async () => {
     const { storage, engine: promql } = newStore();
     // 3% errors for 1 h, 10% for 1 h, 0.1% otherwise: with a slice target of 95%

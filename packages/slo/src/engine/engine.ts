@@ -37,7 +37,10 @@
  * numerator and total queries; a query written with `increase(` is read as a
  * count over its window, any other as a per-second rate, summed over all
  * series it returns. Time-based SLIs (availability, throughput, freshness)
- * and raw error-ratio SLIs record bad time = error ratio × seconds.
+ * record good and observed time from their good indicator sampled every
+ * minute by a subquery (time without samples is not observed). Raw
+ * error-ratio SLIs record bad time = error ratio × seconds, the mean over
+ * the series returned.
  *
  * @module
  */
@@ -395,6 +398,20 @@ export class SloEngine {
       );
       return { bad, total: totalEvents, covered: spanSeconds };
     }
+    if (q.kind === 'samples') {
+      const [goodV, countV] = await Promise.all([
+        this.#queryApi.instantQuery(q.goodQuery, toMs),
+        this.#queryApi.instantQuery(q.countQuery, toMs),
+      ]);
+      counters.queries += 2;
+      const count = sumInstant(countV.value);
+      if (count === null || !(count > 0)) return null;
+      const good = clamp(sumInstant(goodV.value) ?? 0, 0, count);
+      // Each sample stands for stepSeconds of the window; scale the window to the span.
+      const scale = (q.stepSeconds * spanSeconds) / windowSeconds;
+      const observed = count * scale;
+      return { bad: (count - good) * scale, total: observed, covered: observed };
+    }
     const res = await this.#queryApi.instantQuery(q.errorRatioQuery, toMs);
     counters.queries++;
     const ratio = meanInstant(res.value);
@@ -460,6 +477,16 @@ export class SloEngine {
           totalEvents,
         );
         ring.add(endMs - b, endMs, bad, totalEvents, tileSeconds, exclusions);
+      }
+    } else if (q.kind === 'samples') {
+      const [good, count] = await Promise.all([range(q.goodQuery), range(q.countQuery)]);
+      const scale = (q.stepSeconds * tileSeconds) / windowSeconds;
+      for (let i = 0; i < steps; i++) {
+        const c = count.values[i]!;
+        if (count.present[i] === 0 || !(c > 0)) continue;
+        const endMs = firstEnd + i * b;
+        const g = clamp(good.present[i]! > 0 ? good.values[i]! : 0, 0, c);
+        ring.add(endMs - b, endMs, (c - g) * scale, c * scale, c * scale, exclusions);
       }
     } else {
       const r = await range(q.errorRatioQuery);

@@ -23,19 +23,49 @@ export interface EventQueries {
   readonly totalPerWindow: boolean;
 }
 
-/** The SLI queries the engine runs: event counts, or one error ratio. */
+/**
+ * The queries of a time-based SLI over one window: the good indicator (1 good,
+ * 0 bad, averaged over series) sampled every `stepSeconds` by a subquery;
+ * `goodQuery` sums the samples, `countQuery` counts them, so that time
+ * without samples is neither good nor bad.
+ */
+export interface SampleQueries {
+  /** Sum of the good indicator's samples in the window. */
+  readonly goodQuery: string;
+  /** Number of the indicator's samples in the window. */
+  readonly countQuery: string;
+  /** The subquery step: the time one sample stands for, seconds. */
+  readonly stepSeconds: number;
+}
+
+/** The SLI queries the engine runs: event counts, sampled good time, or one error ratio. */
 export type RecordingQueries =
   | ({ readonly kind: 'events' } & EventQueries)
+  | ({ readonly kind: 'samples' } & SampleQueries)
   | { readonly kind: 'ratio'; readonly errorRatioQuery: string };
 
+/** The subquery step of time-based SLIs, seconds. */
+export const SAMPLE_STEP_SECONDS = 60;
+
 const INCREASE = /\bincrease\s*\(/;
+
+function samples(indicator: string, windowText: string): RecordingQueries {
+  const sub = `(${indicator})[${windowText}:${SAMPLE_STEP_SECONDS}s]`;
+  return {
+    kind: 'samples',
+    goodQuery: `sum_over_time(${sub})`,
+    countQuery: `count_over_time(${sub})`,
+    stepSeconds: SAMPLE_STEP_SECONDS,
+  };
+}
 
 /**
  * Splits `sli` into the queries the engine records from, rendered over
  * `windowText` (a PromQL duration such as `5m`). Ratio, latency,
  * completeness and accuracy SLIs give event queries; availability,
- * throughput, freshness and raw SLIs give their error-ratio query (a share of
- * bad time, weighted by time).
+ * throughput and freshness SLIs give sampled good-time queries; raw SLIs give
+ * their error-ratio query (a share of bad time, weighted by time: a window
+ * with any value counts as observed in full).
  */
 export function recordingQueries(sli: Sli, windowText: string): RecordingQueries {
   const w = windowText;
@@ -69,8 +99,14 @@ export function recordingQueries(sli: Sli, windowText: string): RecordingQueries
       };
     }
     case 'availability':
+      return samples(`avg(${sli.expr})`, w);
     case 'throughput':
+      return samples(`avg((${sli.rateExpr}) >= bool ${String(sli.floorPerSecond)})`, w);
     case 'freshness':
+      return samples(
+        `avg((time() - (${sli.timestampExpr})) <= bool ${String(sli.maxAgeSeconds)})`,
+        w,
+      );
     case 'raw':
       return { kind: 'ratio', errorRatioQuery: errorRatioExpr(sli, w) };
   }
