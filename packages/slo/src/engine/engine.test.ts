@@ -157,7 +157,24 @@ describe('recordingQueries', () => {
     assert.ok(q.kind === 'events' && q.numeratorPerWindow && !q.totalPerWindow);
     assert.ok(q.kind === 'events' && q.numeratorQuery === 'sum(increase(processed_total[10m]))');
   });
-  test('time-based and raw SLIs give one error-ratio query', () => {
+  test('time-based SLIs sample their good indicator every minute: good sum and sample count', () => {
+    const q = recordingQueries({ kind: 'availability', expr: 'up{job="api"}' }, '5m');
+    assert.deepEqual(q, {
+      kind: 'samples',
+      goodQuery: 'sum_over_time((avg(up{job="api"}))[5m:60s])',
+      countQuery: 'count_over_time((avg(up{job="api"}))[5m:60s])',
+      stepSeconds: 60,
+    });
+    const f = recordingQueries(
+      { kind: 'freshness', timestampExpr: 'last_success_seconds', maxAgeSeconds: 3600 },
+      '5m',
+    );
+    assert.ok(
+      f.kind === 'samples' &&
+        f.goodQuery.includes('(time() - (last_success_seconds)) <= bool 3600'),
+    );
+  });
+  test('raw SLIs give one error-ratio query', () => {
     const q = recordingQueries({ kind: 'raw', errorRatioQuery: 'my_ratio[{{.window}}]' }, '1h');
     assert.deepEqual(q, { kind: 'ratio', errorRatioQuery: '(my_ratio[1h])' });
   });
