@@ -46,7 +46,9 @@ const docPath = join(root, 'docs', 'benchmarks.md');
 const ranSuites = new Set(all.map((r) => r.suite));
 const previous = existsSync(docPath) ? readFileSync(docPath, 'utf8').split('\n') : [];
 const previousDate = previous.find((l) => l.startsWith('- Date: '))?.slice('- Date: '.length);
-const keptRows = previous
+// Table rows come before the free-text sections (whose own tables are not rows).
+const firstSection = previous.findIndex((l) => l.startsWith('<!-- section:'));
+const keptRows = (firstSection < 0 ? previous : previous.slice(0, firstSection))
   .filter((l) => l.startsWith('| ') && !l.startsWith('| suite |') && !l.startsWith('| --- '))
   .map((line) => ({ suite: line.slice(2, line.indexOf(' |', 2)), line }))
   .filter((row) => !ranSuites.has(row.suite));
