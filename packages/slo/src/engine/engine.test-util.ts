@@ -32,18 +32,21 @@ export interface TrafficOptions {
   readonly resetsMs?: readonly number[];
   /** The job label. Default `api`. */
   readonly job?: string;
+  /** The counter's name. Default `http_requests_total`. */
+  readonly metric?: string;
 }
 
 /**
- * Writes `http_requests_total{job, code="200"|"500"}` counters every `stepMs`
+ * Writes `http_requests_total{job, code="200"|"500"}` (or `metric`) counters every `stepMs`
  * over `(fromMs, toMs]` (plus a first sample at `fromMs`). The counters start
  * at 1000 (so `rate` never extrapolates to a zero crossing).
  */
 export async function writeTraffic(storage: MemoryStorage, o: TrafficOptions): Promise<void> {
   const step = o.stepMs ?? MINUTE_MS;
   const job = o.job ?? 'api';
-  const good = labelsFromRecord({ __name__: 'http_requests_total', job, code: '200' });
-  const bad = labelsFromRecord({ __name__: 'http_requests_total', job, code: '500' });
+  const metric = o.metric ?? 'http_requests_total';
+  const good = labelsFromRecord({ __name__: metric, job, code: '200' });
+  const bad = labelsFromRecord({ __name__: metric, job, code: '500' });
   let g = 1000;
   let b = 1000;
   const resets = new Set(o.resetsMs ?? []);
