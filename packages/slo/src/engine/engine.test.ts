@@ -102,6 +102,43 @@ describe('SloEngine lifecycle', () => {
     assert.equal(seen.length, cycles, 'no cycle after stop');
   });
 
+  test('concurrent evaluate calls run one after the other', async () => {
+    const { storage, engine: promql } = newStore();
+    await writeTraffic(storage, {
+      fromMs: T - DAY_MS - HOUR_MS,
+      toMs: T + HOUR_MS,
+      traffic: () => ({ perSecond: 10, errorRatio: 0.005 }),
+    });
+    let running = 0;
+    let most = 0;
+    const queryApi = {
+      instantQuery: async (...args: Parameters<typeof promql.instantQuery>) => {
+        most = Math.max(most, ++running);
+        await sleep(1);
+        try {
+          return await promql.instantQuery(...args);
+        } finally {
+          running--;
+        }
+      },
+      rangeQuery: (...args: Parameters<typeof promql.rangeQuery>) => promql.rangeQuery(...args),
+    };
+    const engine = new SloEngine({ queryApi, concurrency: 1 });
+    engine.load([makeSlo({ name: 'serial' })]);
+    await engine.evaluate(T);
+    const [a, b, c] = await Promise.all([
+      engine.evaluate(T + MINUTE_MS),
+      engine.evaluate(T + 2 * MINUTE_MS),
+      engine.evaluate(T + 3 * MINUTE_MS),
+    ]);
+    assert.deepEqual(
+      [a?.[0]?.evaluatedAtMs, b?.[0]?.evaluatedAtMs, c?.[0]?.evaluatedAtMs],
+      [T + MINUTE_MS, T + 2 * MINUTE_MS, T + 3 * MINUTE_MS],
+    );
+    assert.equal(most, 2, 'only the two queries of one SLO in one cycle at a time');
+    assert.equal(engine.status('svc-serial')?.evaluatedAtMs, T + 3 * MINUTE_MS);
+  });
+
   test('a not-evaluable SLO is reported as such and writes only its state', async () => {
     const { storage, engine: promql } = newStore();
     const slo = makeSlo({
