@@ -388,6 +388,38 @@ describe('SLO engine accuracy: calendar and time-based budgets', () => {
     checkEvents(s, { bad: 1080, total: 216_000 }, 0.99);
   });
 
+  test('calendar quarter: short windows stay exact although the period has 14-minute buckets', async () => {
+    const { storage, engine: promql } = newStore();
+    const burst = T - 30 * MINUTE_MS;
+    await writeTraffic(storage, {
+      fromMs: T - 4 * DAY_MS,
+      toMs: T,
+      traffic: (t) => ({ perSecond: 10, errorRatio: t > burst ? 0.2 : 0.001 }),
+    });
+    const slo = makeSlo({
+      name: 'quarterly',
+      window: { kind: 'calendar', unit: 'quarter', timeZone: 'UTC' },
+    });
+    const engine = new SloEngine({ queryApi: promql });
+    assert.equal(engine.bucketMsOf(slo), 14 * MINUTE_MS);
+    engine.load([slo]);
+    const final = await run(engine, T - 2 * HOUR_MS, T);
+    const restarted = new SloEngine({ queryApi: promql });
+    restarted.load([slo]);
+    const again = await restarted.evaluate(T);
+    for (const s of [byId(final, slo.id), byId(again, slo.id)]) {
+      assert.equal(s.periodStartMs, Date.UTC(2026, 9, 1));
+      // 5m: all burst → 20% / 1% = 20; 1h: (30 × 20% + 30 × 0.1%) / 60 → 10.05;
+      // 6h: (30 × 20% + 330 × 0.1%) / 360 → 1.7583.
+      near(burn(s, '5m'), 20, TOL, 'burn 5m');
+      near(burn(s, '1h'), 10.05, TOL, 'burn 1h');
+      near(burn(s, '6h'), (30 * 0.2 + 330 * 0.001) / 360 / 0.01, TOL, 'burn 6h');
+      // The quarter so far holds the 4 days of history: 3,456,000 events;
+      // bad = (345,600 − 1,800) s × 10/s × 0.1% + 1,800 s × 10/s × 20% = 3,438 + 3,600.
+      checkEvents(s, { bad: 7038, total: 3_456_000 }, 0.99);
+    }
+  });
+
   test('calendar month in Europe/Paris: the budget resets at local midnight (23:00 UTC)', async () => {
     const { storage, engine: promql } = newStore();
     const boundary = Date.UTC(2026, 1, 28, 23); // 1 March 00:00 in Paris (CET, +01)

@@ -27,11 +27,19 @@
  * start over at most that long; once its tile closes, the exact figure
  * replaces it. One set of queries runs per SLO and cycle (a tile or the head).
  *
+ * Fine ring: when the period's buckets are longer than a tile (periods over
+ * about 35 days: a quarter has 14-minute buckets), a second ring with
+ * interval-long buckets covers the alert windows (up to the longest), so that
+ * a 5-minute burn rate is not smeared over a 14-minute bucket. Tiles are then
+ * cut to the fine ring's buckets and go into both rings.
+ *
  * Backfill: the first evaluation of an SLO (after `load`, or on a restart)
  * rebuilds the ring from history with one range query per SLI query over the
- * ring's span, `step` = the tile length, each step's window = the tile, so a
- * restarted engine records the same tiles as one that ran all along. Range
- * queries longer than 10,000 steps are cut into pieces.
+ * ring's span, `step` = a whole number of tiles at least a bucket long, each
+ * step's window = the step (plus, with a fine ring, one more range query per
+ * SLI query over the fine ring's span, step = the tile), so a restarted engine
+ * records the same data as one that ran all along. Range queries longer than
+ * 10,000 steps are cut into pieces.
  *
  * Event SLIs (ratio, latency, completeness, accuracy) record events from their
  * numerator and total queries; a query written with `increase(` is read as a
@@ -118,7 +126,17 @@ export interface SloCycleStats {
 interface SloState {
   readonly slo: Slo;
   readonly definition: string;
+  /** The period's ring (null when not evaluable). */
   readonly ring: BucketRing | null;
+  /**
+   * A finer ring over the alert windows, when the period's buckets are longer
+   * than a tile (periods over about 35 days): short windows are summed from it.
+   */
+  readonly fine: BucketRing | null;
+  /** The time the fine ring covers, ms. */
+  readonly fineSpanMs: number;
+  /** The tile length, ms. */
+  readonly tileMs: number;
   readonly mode: BudgetMode;
   readonly eventSli: boolean;
   /** End of the last recorded tile, ms; undefined before the backfill. */
@@ -262,14 +280,29 @@ export class SloEngine {
     const eventSli = slo.evaluable && recordingQueries(slo.sli, '5m').kind === 'events';
     const mode: BudgetMode = eventSli && slo.budgetingMethod === 'occurrences' ? 'events' : 'time';
     let ring: BucketRing | null = null;
+    let fine: BucketRing | null = null;
+    const fineSpanMs = Math.max(HOUR_MS, ...burnWindowsMs(slo));
+    let tileMs = 0;
     if (slo.evaluable) {
       const bucketMs = this.bucketMsOf(slo);
       ring = new BucketRing(bucketMs, Math.ceil(this.#spanMs(slo) / bucketMs) + 2);
+      const fineBucketMs =
+        this.#intervalMs * Math.max(1, Math.ceil(fineSpanMs / this.#maxBuckets / this.#intervalMs));
+      const fineTileMs = this.#tileOf(fineBucketMs);
+      if (bucketMs > fineTileMs) {
+        fine = new BucketRing(fineBucketMs, Math.ceil(fineSpanMs / fineBucketMs) + 2);
+        tileMs = fineTileMs;
+      } else {
+        tileMs = this.#tileOf(bucketMs);
+      }
     }
     return {
       slo,
       definition,
       ring,
+      fine,
+      fineSpanMs,
+      tileMs,
       mode,
       eventSli,
       lastMs: undefined,
@@ -314,11 +347,11 @@ export class SloEngine {
     }
     let error: string | undefined;
     try {
-      const tileMs = this.#tileMs(ring);
+      const tileMs = state.tileMs;
       if (state.lastMs === undefined) {
         const t0 = performance.now();
         try {
-          await this.#backfill(state, ring, tileMs, atMs, counters);
+          await this.#backfill(state, ring, atMs, counters);
         } finally {
           counters.backfillMs += performance.now() - t0;
         }
@@ -330,6 +363,7 @@ export class SloEngine {
         const rec = await this.#measure(state, fromMs, tileEnd, tileEnd - fromMs, counters);
         if (rec !== null) {
           ring.add(fromMs, tileEnd, rec.bad, rec.total, rec.covered, slo.exclusions);
+          state.fine?.add(fromMs, tileEnd, rec.bad, rec.total, rec.covered, slo.exclusions);
         }
         state.lastMs = tileEnd;
       }
@@ -361,8 +395,8 @@ export class SloEngine {
   }
 
   /** The length of a recorded tile: the bucket length times the smallest factor reaching `queryWindowMs`. */
-  #tileMs(ring: BucketRing): number {
-    return ring.bucketMs * Math.max(1, Math.ceil(this.#queryWindowMs / ring.bucketMs));
+  #tileOf(bucketMs: number): number {
+    return bucketMs * Math.max(1, Math.ceil(this.#queryWindowMs / bucketMs));
   }
 
   /**
@@ -419,9 +453,14 @@ export class SloEngine {
     return { bad: clamp(ratio, 0, 1) * spanSeconds, total: spanSeconds, covered: spanSeconds };
   }
 
-  /** Sums over `(fromMs, toMs]` from the ring and the provisional head. */
+  /**
+   * Sums over `(fromMs, toMs]` (a window ending at the evaluation time) from
+   * the fine ring when it spans the window, else the period's ring, plus the
+   * provisional head.
+   */
   #sum(state: SloState, ring: BucketRing, fromMs: number, toMs: number): BucketSums {
-    const s = ring.sum(fromMs, toMs);
+    const r = state.fine !== null && toMs - fromMs <= state.fineSpanMs ? state.fine : ring;
+    const s = r.sum(fromMs, toMs);
     const h = state.head;
     if (h !== null) {
       const overlap = Math.min(toMs, h.toMs) - Math.max(fromMs, h.fromMs);
@@ -435,23 +474,55 @@ export class SloEngine {
     return s;
   }
 
-  /** Rebuilds the ring from history: one range query per SLO query, step = the tile length. */
+  /**
+   * Rebuilds the rings from history: one range query per SLI query over the
+   * period's ring, and one more over the fine ring when there is one.
+   */
   async #backfill(
     state: SloState,
     ring: BucketRing,
-    tileMs: number,
     atMs: number,
     counters: { queries: number },
   ): Promise<void> {
-    const b = tileMs;
-    const lastEnd = Math.floor(atMs / b) * b;
-    const steps = Math.ceil(((ring.capacity - 2) * ring.bucketMs) / b);
-    const firstEnd = lastEnd - (steps - 1) * b;
-    const windowMs = b;
-    const q = recordingQueries(state.slo.sli, windowText(windowMs));
-    const tileSeconds = b / 1000;
-    const windowSeconds = windowMs / 1000;
     const exclusions = state.slo.exclusions;
+    const fine = state.fine;
+    const tile = state.tileMs;
+    // The period's ring: steps of whole tiles at least a bucket long.
+    const step = tile * Math.ceil(ring.bucketMs / tile);
+    const coarseEnd = Math.floor(atMs / step) * step;
+    const coarseSteps = Math.ceil(((ring.capacity - 2) * ring.bucketMs) / step);
+    await this.#history(state, step, coarseEnd, coarseSteps, counters, (a, b, bad, total, cov) =>
+      ring.add(a, b, bad, total, cov, exclusions),
+    );
+    state.lastMs = coarseEnd;
+    if (fine === null) return;
+    // The fine ring, tile by tile; tiles after the coarse end go into both.
+    const fineEnd = Math.floor(atMs / tile) * tile;
+    const fineSteps = Math.ceil(((fine.capacity - 2) * fine.bucketMs) / tile);
+    await this.#history(state, tile, fineEnd, fineSteps, counters, (a, b, bad, total, cov) => {
+      fine.add(a, b, bad, total, cov, exclusions);
+      if (a >= coarseEnd) ring.add(a, b, bad, total, cov, exclusions);
+    });
+    state.lastMs = fineEnd;
+  }
+
+  /**
+   * Runs the SLI queries as range queries over `steps` tiles of `stepMs`
+   * ending at `lastEnd` (each step's window = the tile) and hands each tile
+   * with data to `sink` as `(fromMs, toMs, bad, total, coveredSeconds)`.
+   */
+  async #history(
+    state: SloState,
+    stepMs: number,
+    lastEnd: number,
+    steps: number,
+    counters: { queries: number },
+    sink: (fromMs: number, toMs: number, bad: number, total: number, covered: number) => void,
+  ): Promise<void> {
+    const b = stepMs;
+    const firstEnd = lastEnd - (steps - 1) * b;
+    const q = recordingQueries(state.slo.sli, windowText(b));
+    const tileSeconds = b / 1000;
     const range = async (query: string): Promise<StepValues> => {
       const out = newStepValues(steps);
       for (let s = firstEnd; s <= lastEnd; s += MAX_STEPS_PER_QUERY * b) {
@@ -469,24 +540,24 @@ export class SloEngine {
         const endMs = firstEnd + i * b;
         const t = tot.values[i]!;
         const n = num.present[i]! > 0 ? num.values[i]! : 0;
-        const totalEvents = (q.totalPerWindow ? t / windowSeconds : t) * tileSeconds;
-        const numEvents = (q.numeratorPerWindow ? n / windowSeconds : n) * tileSeconds;
+        // A tile's window is the tile itself: counts are per tile, rates per second.
+        const totalEvents = q.totalPerWindow ? t : t * tileSeconds;
+        const numEvents = q.numeratorPerWindow ? n : n * tileSeconds;
         const bad = clamp(
           q.numerator === 'bad' ? numEvents : totalEvents - numEvents,
           0,
           totalEvents,
         );
-        ring.add(endMs - b, endMs, bad, totalEvents, tileSeconds, exclusions);
+        sink(endMs - b, endMs, bad, totalEvents, tileSeconds);
       }
     } else if (q.kind === 'samples') {
       const [good, count] = await Promise.all([range(q.goodQuery), range(q.countQuery)]);
-      const scale = (q.stepSeconds * tileSeconds) / windowSeconds;
       for (let i = 0; i < steps; i++) {
         const c = count.values[i]!;
         if (count.present[i] === 0 || !(c > 0)) continue;
         const endMs = firstEnd + i * b;
         const g = clamp(good.present[i]! > 0 ? good.values[i]! : 0, 0, c);
-        ring.add(endMs - b, endMs, (c - g) * scale, c * scale, c * scale, exclusions);
+        sink(endMs - b, endMs, (c - g) * q.stepSeconds, c * q.stepSeconds, c * q.stepSeconds);
       }
     } else {
       const r = await range(q.errorRatioQuery);
@@ -494,10 +565,9 @@ export class SloEngine {
         if (r.present[i] === 0) continue;
         const endMs = firstEnd + i * b;
         const bad = clamp(r.values[i]! / r.present[i]!, 0, 1) * tileSeconds;
-        ring.add(endMs - b, endMs, bad, tileSeconds, tileSeconds, exclusions);
+        sink(endMs - b, endMs, bad, tileSeconds, tileSeconds);
       }
     }
-    state.lastMs = lastEnd;
   }
 
   #statusOf(state: SloState, ring: BucketRing, atMs: number, error: string | undefined): SloStatus {
