@@ -45,7 +45,15 @@ const all: Comparison[] = existsSync(resultsDir)
 const docPath = join(root, 'docs', 'benchmarks.md');
 const ranSuites = new Set(all.map((r) => r.suite));
 const previous = existsSync(docPath) ? readFileSync(docPath, 'utf8').split('\n') : [];
-const previousDate = previous.find((l) => l.startsWith('- Date: '))?.slice('- Date: '.length);
+// The date of the kept rows: after a filtered run, the rows it kept carry the
+// older date of their own run, so that consecutive filtered runs do not
+// re-date rows they did not measure.
+const previousDate =
+  /\(dated ([^ )]+)/.exec(previous.find((l) => l.startsWith('- Rows of ')) ?? '')?.[1] ??
+  previous
+    .find((l) => l.startsWith('- Date: '))
+    ?.slice('- Date: '.length)
+    .replace(/ \(suites run:.*$/, '');
 // Table rows come before the free-text sections (whose own tables are not rows).
 const firstSection = previous.findIndex((l) => l.startsWith('<!-- section:'));
 const keptRows = (firstSection < 0 ? previous : previous.slice(0, firstSection))
