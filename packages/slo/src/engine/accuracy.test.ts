@@ -388,7 +388,7 @@ describe('SLO engine accuracy: calendar and time-based budgets', () => {
     checkEvents(s, { bad: 1080, total: 216_000 }, 0.99);
   });
 
-  test('calendar quarter: short windows stay exact although the period has 14-minute buckets', async () => {
+  test('calendar quarter: short windows stay exact although the period has 15-minute buckets', async () => {
     const { storage, engine: promql } = newStore();
     const burst = T - 30 * MINUTE_MS;
     await writeTraffic(storage, {
@@ -401,7 +401,8 @@ describe('SLO engine accuracy: calendar and time-based budgets', () => {
       window: { kind: 'calendar', unit: 'quarter', timeZone: 'UTC' },
     });
     const engine = new SloEngine({ queryApi: promql });
-    assert.equal(engine.bucketMsOf(slo), 14 * MINUTE_MS);
+    // 92 d + 1 h / 10,000 = 13.25 min → 14, rounded up to 15 to divide a day.
+    assert.equal(engine.bucketMsOf(slo), 15 * MINUTE_MS);
     engine.load([slo]);
     const final = await run(engine, T - 2 * HOUR_MS, T);
     const restarted = new SloEngine({ queryApi: promql });

@@ -28,9 +28,9 @@
  * replaces it. One set of queries runs per SLO and cycle (a tile or the head).
  *
  * Fine ring: when the period's buckets are longer than a tile (periods over
- * about 35 days: a quarter has 14-minute buckets), a second ring with
+ * about 35 days: a quarter has 15-minute buckets), a second ring with
  * interval-long buckets covers the alert windows (up to the longest), so that
- * a 5-minute burn rate is not smeared over a 14-minute bucket. Tiles are then
+ * a 5-minute burn rate is not smeared over a 15-minute bucket. Tiles are then
  * cut to the fine ring's buckets and go into both rings.
  *
  * Backfill: the first evaluation of an SLO (after `load`, or on a restart)
@@ -199,13 +199,25 @@ export class SloEngine {
     this.#states = next;
   }
 
-  /** The bucket length the engine uses for `slo`, ms. */
+  /**
+   * The bucket length of `slo`'s period ring, ms: for time slices the slice
+   * length; else the shortest multiple of the interval that keeps the ring's
+   * span within `maxBuckets` buckets, for calendar windows also dividing a day.
+   */
   bucketMsOf(slo: Slo): number {
     if (slo.budgetingMethod !== 'occurrences' && slo.objective.timeSliceWindowMs !== undefined) {
       return slo.objective.timeSliceWindowMs;
     }
     const span = this.#spanMs(slo);
-    return this.#intervalMs * Math.max(1, Math.ceil(span / this.#maxBuckets / this.#intervalMs));
+    let factor = Math.max(1, Math.ceil(span / this.#maxBuckets / this.#intervalMs));
+    // Calendar periods start at local midnight: buckets that divide a day
+    // (15 min rather than 14 for a quarter) keep the boundary on a bucket edge.
+    if (slo.window.kind === 'calendar') {
+      while (factor * this.#intervalMs < DAY_MS && DAY_MS % (factor * this.#intervalMs) !== 0) {
+        factor++;
+      }
+    }
+    return this.#intervalMs * factor;
   }
 
   /** Starts evaluating every `intervalMs` at the clock's time; the first cycle runs at once. */
