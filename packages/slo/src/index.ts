@@ -82,8 +82,8 @@ export type {
   PeriodRange,
   CivilDate,
 } from './engine/budget.js';
-export { recordingQueries } from './engine/queries.js';
-export type { EventQueries, RecordingQueries } from './engine/queries.js';
+export { recordingQueries, SAMPLE_STEP_SECONDS } from './engine/queries.js';
+export type { EventQueries, SampleQueries, RecordingQueries } from './engine/queries.js';
 export { BucketRing } from './engine/ring.js';
 export type { BucketSums, ExcludedRange } from './engine/ring.js';
 export { SloEngine, DATA_STATE_CODES } from './engine/engine.js';
