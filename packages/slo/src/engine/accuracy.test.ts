@@ -26,7 +26,7 @@ import {
 } from './engine.test-util.js';
 import { labelsFromRecord, labelsToRecord } from '@vigil/storage';
 import type { MemoryStorage } from '@vigil/storage';
-import { newLabelMatcher } from '@vigil/model';
+import { STALE_NAN, newLabelMatcher } from '@vigil/model';
 
 const T = Date.UTC(2026, 10, 20); // evaluation end, a Friday, midnight UTC
 const TOL = 0.001;
@@ -258,6 +258,40 @@ describe('SLO engine accuracy (rolling 1 d, 10 req/s, 99%)', () => {
       readSeries(storage, 'slo:sli_error:ratio_rate1h', { sloth_id: slo.id }, g0 + 30 * MINUTE_MS),
       'the 1h window still has data',
     );
+  });
+
+  test('a target that goes away (staleness markers) stops counting; nothing NaN reaches the figures', async () => {
+    const { storage, engine: promql } = newStore();
+    const gone = T - 30 * MINUTE_MS;
+    await writeTraffic(storage, {
+      fromMs: T - 2 * DAY_MS,
+      toMs: gone,
+      traffic: () => ({ perSecond: 10, errorRatio: 0.005 }),
+    });
+    const app = storage.appender();
+    for (const code of ['200', '500']) {
+      app.append(
+        0,
+        labelsFromRecord({ __name__: 'http_requests_total', job: 'api', code }),
+        gone + 15_000,
+        STALE_NAN,
+      );
+    }
+    await app.commit();
+    const slo = makeSlo({ name: 'stale' });
+    const engine = new SloEngine({ queryApi: promql, appendable: storage });
+    engine.load([slo]);
+    const s = byId(await run(engine, T - HOUR_MS, T, undefined, 5 * MINUTE_MS), slo.id);
+    // Observed: the day up to `gone`, 23.5 h → 846,000 events, 0.5% bad = 4,230.
+    checkEvents(s, { bad: 4230, total: 846_000 }, 0.99);
+    assert.equal(s.burnRates.find((b) => b.window === '5m')?.errorRatio, null);
+    near(burn(s, '1h'), 0.5, TOL, 'burn 1h over the half hour with data');
+    assert.equal(
+      readSeries(storage, 'slo:sli_error:ratio_rate5m', { sloth_id: slo.id }, T),
+      undefined,
+    );
+    const r1h = readSeries(storage, 'slo:sli_error:ratio_rate1h', { sloth_id: slo.id }, T);
+    assert.ok(r1h && !Number.isNaN(r1h.value));
   });
 
   test('exclusion window: a maintenance hour with 50% errors counts as neither good nor bad', async () => {
