@@ -576,7 +576,7 @@ describe('SLO engine accuracy: calendar and time-based budgets', () => {
       name: 'young-time',
       sli: { kind: 'availability', expr: 'up{job="api"}' },
     });
-    const engine = new SloEngine({ queryApi: promql });
+    const engine = new SloEngine({ queryApi: promql, appendable: storage });
     engine.load([events, time]);
     const final = await run(engine, T - HOUR_MS, T, undefined, 5 * MINUTE_MS);
     // Events: all 6 observed hours count (the first tile's window holds the 5 samples after
@@ -588,6 +588,14 @@ describe('SLO engine accuracy: calendar and time-based budgets', () => {
     near(t.budget.allowedMinutes, 14.4, 1e-9, 'allowed minutes');
     near(t.budget.consumedMinutes, 6, TOL * 14.4, 'consumed minutes');
     near(t.budget.consumedFraction, 6 / 14.4, TOL, 'consumed');
+    // The recorded remaining budget is the status's, not 1 − burn over the observed hours.
+    near(
+      readSeries(storage, 'slo:period_error_budget_remaining:ratio', { sloth_id: time.id }, T)
+        ?.value,
+      1 - 6 / 14.4,
+      TOL,
+      'slo:period_error_budget_remaining:ratio',
+    );
     // The SLI and the period burn rate are over the observed time: 361 samples (T − 6 h … T),
     // each standing for the minute that ends at it.
     near(t.sli, 1 - 6 / 361, TOL * 0.01, 'sli over the observed time');

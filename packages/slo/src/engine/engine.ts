@@ -785,10 +785,13 @@ function writeSeries(
       );
     }
     put('slo:period_burn_rate:ratio', { ...base, sloth_window: periodWindow }, st.periodBurnRate);
+    // The status's remaining budget: Sloth's `1 - period burn rate` for event
+    // budgets; for time budgets over the whole period's allowed minutes, so that
+    // this history and the status agree (Sloth has no time budgets).
     put(
       'slo:period_error_budget_remaining:ratio',
       { ...base, sloth_window: periodWindow },
-      st.periodBurnRate === null ? null : 1 - st.periodBurnRate,
+      st.budget.remainingFraction,
     );
   }
   put('vigil_slo_sli_ratio', base, st.sli);
