@@ -45,8 +45,18 @@ const all: Comparison[] = existsSync(resultsDir)
 const docPath = join(root, 'docs', 'benchmarks.md');
 const ranSuites = new Set(all.map((r) => r.suite));
 const previous = existsSync(docPath) ? readFileSync(docPath, 'utf8').split('\n') : [];
-const previousDate = previous.find((l) => l.startsWith('- Date: '))?.slice('- Date: '.length);
-const keptRows = previous
+// The date of the kept rows: after a filtered run, the rows it kept carry the
+// older date of their own run, so that consecutive filtered runs do not
+// re-date rows they did not measure.
+const previousDate =
+  /\(dated ([^ )]+)/.exec(previous.find((l) => l.startsWith('- Rows of ')) ?? '')?.[1] ??
+  previous
+    .find((l) => l.startsWith('- Date: '))
+    ?.slice('- Date: '.length)
+    .replace(/ \(suites run:.*$/, '');
+// Table rows come before the free-text sections (whose own tables are not rows).
+const firstSection = previous.findIndex((l) => l.startsWith('<!-- section:'));
+const keptRows = (firstSection < 0 ? previous : previous.slice(0, firstSection))
   .filter((l) => l.startsWith('| ') && !l.startsWith('| suite |') && !l.startsWith('| --- '))
   .map((line) => ({ suite: line.slice(2, line.indexOf(' |', 2)), line }))
   .filter((row) => !ranSuites.has(row.suite));
@@ -60,6 +70,34 @@ const rows = [
   })),
   ...keptRows,
 ].sort((a, b) => (a.suite < b.suite ? -1 : a.suite > b.suite ? 1 : 0)); // stable: rows keep their order
+
+// Free-text sections: a suite may write bench/results/<suite>.md (the SLO
+// engine's section, for one); sections of suites not run this time are kept
+// from the previous file, between their <!-- section:NAME --> markers.
+const sections: { suite: string; lines: string[] }[] = [];
+if (existsSync(resultsDir)) {
+  for (const f of readdirSync(resultsDir)
+    .filter((x) => x.endsWith('.md'))
+    .sort()) {
+    const suite = f.slice(0, -'.md'.length);
+    sections.push({
+      suite,
+      lines: readFileSync(join(resultsDir, f), 'utf8').trimEnd().split('\n'),
+    });
+  }
+}
+for (let i = 0; i < previous.length; i++) {
+  const m = /^<!-- section:(.+) -->$/.exec(previous[i]!);
+  if (m === null) continue;
+  const suite = m[1]!;
+  const end = previous.indexOf(`<!-- /section:${suite} -->`, i);
+  if (end < 0) break;
+  if (!sections.some((sec) => sec.suite === suite)) {
+    sections.push({ suite, lines: previous.slice(i + 1, end) });
+  }
+  i = end;
+}
+sections.sort((a, b) => (a.suite < b.suite ? -1 : a.suite > b.suite ? 1 : 0));
 
 const cpu = cpus();
 const lines = [
@@ -95,6 +133,12 @@ const lines = [
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ...rows.map((r) => r.line),
   '',
+  ...sections.flatMap((sec) => [
+    `<!-- section:${sec.suite} -->`,
+    ...sec.lines,
+    `<!-- /section:${sec.suite} -->`,
+    '',
+  ]),
 ];
 writeFileSync(docPath, lines.join('\n'));
 console.log(

@@ -138,3 +138,30 @@ export type { SloRulesPlugin } from './generate/slo-plugins.js';
 export { parseAlertWindowsSpec } from './generate/alert-windows-spec.js';
 export type { AlertWindowCatalog } from './generate/alert-windows-spec.js';
 export { formatGoFloat, formatGoFixed } from './generate/go-float.js';
+export {
+  computeBudget,
+  burnRateOf,
+  projectExhaustionMs,
+  timesliceCounts,
+  periodAt,
+  calendarPeriodAt,
+  maxCalendarPeriodMs,
+  localDate,
+  localDayStartMs,
+  excludedMs,
+} from './engine/budget.js';
+export type {
+  BudgetMode,
+  PeriodCounts,
+  BudgetResult,
+  ExhaustionInput,
+  SliceCounts,
+  PeriodRange,
+  CivilDate,
+} from './engine/budget.js';
+export { recordingQueries, SAMPLE_STEP_SECONDS } from './engine/queries.js';
+export type { EventQueries, SampleQueries, RecordingQueries } from './engine/queries.js';
+export { BucketRing } from './engine/ring.js';
+export type { BucketSums, ExcludedRange } from './engine/ring.js';
+export { SloEngine, DATA_STATE_CODES } from './engine/engine.js';
+export type { SloEngineOptions, SloEngineLogger, SloCycleStats } from './engine/engine.js';

@@ -94,6 +94,11 @@ export interface SloStatus {
    * the epoch; null when it is not burning faster than it is earned back, or without data.
    */
   readonly exhaustionAtMs: number | null;
-  /** Why the figures are missing or limited, in words, when `dataState` is not `ok`. */
+  /** Why the figures are missing or limited, in words, when `dataState` is not `ok` (or the evaluation failed). */
   readonly reason?: string;
+  /**
+   * Set when this evaluation's queries failed: the error message. The figures
+   * are then those recorded up to the previous successful evaluation.
+   */
+  readonly error?: string;
 }
