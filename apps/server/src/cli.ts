@@ -27,6 +27,7 @@ import type { ConfigOverrides, VigilConfig } from './config.js';
 import { loadSloFiles } from '@vigil/slo';
 import { sloGenerate } from './cli/slo-generate.js';
 import { loadRuleFiles } from './rules.js';
+import { describeSlos, loadSlos } from './slos.js';
 import { budgetCheckCommand } from './cli/budget-check.js';
 import { sloReportCommand } from './cli/slo-report.js';
 import { sloStatusCommand } from './cli/slo-status.js';
@@ -60,10 +61,11 @@ and serves the Prometheus-compatible query API (/api/v1/query, query_range,
 series, labels, metadata, targets, ...: Grafana and promtool work with it),
 /api/v1/write (Prometheus remote write 1.0), /metrics, /-/healthy and
 /-/ready. Evaluates the rule_files (recording and alerting rules; see
-/api/v1/rules and /api/v1/alerts). Stops cleanly on SIGINT or SIGTERM; SIGHUP
-or POST /-/reload reloads the configuration file (scrape jobs, targets and
-rule files; storage, listen address, receiver and query settings need a
-restart).
+/api/v1/rules and /api/v1/alerts) and the slo_files (error budgets, burn
+rates and their alerts; see /api/v1/slos and vigil slo status). Stops
+cleanly on SIGINT or SIGTERM; SIGHUP or POST /-/reload reloads the
+configuration file (scrape jobs, targets, rule and SLO files; storage,
+listen address, receiver, query and slo settings need a restart).
 
 Options:
   --config FILE        Configuration file (env VIGIL_CONFIG; default vigil.yml,
@@ -115,7 +117,7 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function checkConfig(args: string[]): number {
+async function checkConfig(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(CHECK_HELP);
     return 0;
@@ -137,8 +139,9 @@ function checkConfig(args: string[]): number {
       }
       const config = loadConfig(file);
       const rules = loadRuleFiles(config.ruleFiles);
+      const slos = await loadSlos(config.sloFiles, { alerts: config.slo.alerts });
       process.stdout.write(
-        `Checking ${file}\n  SUCCESS: ${config.scrapeConfigs.length} scrape config(s) found; ${rules.files.length} rule file(s); storage ${config.storage.path}; listen ${config.server.listen}\n`,
+        `Checking ${file}\n  SUCCESS: ${config.scrapeConfigs.length} scrape config(s) found; ${rules.files.length} rule file(s); ${slos.specs.slos.length} SLO(s) in ${slos.files.length} SLO file(s); storage ${config.storage.path}; listen ${config.server.listen}\n`,
       );
     } catch (err) {
       failed = true;
@@ -293,10 +296,10 @@ async function serve(args: string[]): Promise<number> {
   return 0;
 }
 
-/** "3 rule(s) in 2 group(s)", or "none (no rule_files)". */
+/** "3 rule(s) in 2 group(s)", or "none (...)". */
 function describeRules(server: RunningServer): string {
   const groups = server.rules.rules().groups;
-  if (groups.length === 0) return 'none (no rule_files)';
+  if (groups.length === 0) return 'none (no rule_files or SLO alerts)';
   const rules = groups.reduce((n, g) => n + g.rules.length, 0);
   return `${rules} rule(s) in ${groups.length} group(s), evaluated in this server`;
 }
@@ -313,6 +316,7 @@ function statusLines(config: VigilConfig, server: RunningServer): string {
     `  data:         ${config.storage.path} (retention ${formatRetention(config)})`,
     `  queries:      ${describeQueryBackend(config)}`,
     `  rules:        ${describeRules(server)}`,
+    `  slos:         ${describeSlos(server.loadedSlos(), config.slo.evaluationIntervalMs)}${server.loadedSlos().evaluable.length > 0 ? ` (${server.url}/api/v1/slos; vigil slo status)` : ''}`,
     `  config:       ${config.source} (reload: SIGHUP or POST ${server.url}/-/reload)`,
     '',
   ].join('\n');

@@ -15,13 +15,17 @@ import { openTsdb } from '@vigil/tsdb';
 import type { Tsdb } from '@vigil/tsdb';
 import { ScrapeManager } from '@vigil/scrape';
 import { RuleManager } from '@vigil/rules';
+import { SloEngine } from '@vigil/slo';
 import { Gauge, Registry, collectProcessMetrics } from '@vigil/sdk';
 import type { Logger } from '@vigil/sdk';
 import type { FastifyInstance } from 'fastify';
 import { createServerApp } from './http/app.js';
 import type { ApiBuildInfo } from './http/api/routes.js';
 import { RemoteQueryApi } from './query/remote-query-api.js';
+import { registerSloRoutes } from './http/slos.js';
 import { loadRuleFiles } from './rules.js';
+import { loadSlos } from './slos.js';
+import type { LoadedSlos } from './slos.js';
 import type { VigilConfig } from './config.js';
 
 /** The version in apps/server/package.json, or `unknown`. */
@@ -159,10 +163,18 @@ export interface RunningServer {
    */
   readonly rules: RuleManager;
   /**
+   * Evaluates the `slo_files` SLOs every `slo.evaluation_interval` over
+   * `queryApi`, writing their history series into the store; `/api/v1/slos`
+   * reads it. The SLOs' alerts are groups in `rules`.
+   */
+  readonly slos: SloEngine;
+  /** The SLO specs currently loaded (replaced by a reload). */
+  loadedSlos(): LoadedSlos;
+  /**
    * Applies a new configuration without a restart, as Prometheus does on
    * SIGHUP: scrape jobs and targets change (removed targets get staleness
-   * markers, unchanged ones keep scraping), rule files are read again. Storage, listen address and
-   * receiver settings take effect only at the next start; a change to them
+   * markers, unchanged ones keep scraping), rule and SLO files are read again. Storage, listen
+   * address, receiver, query and `slo:` settings take effect only at the next start; a change to them
    * is logged as a warning. Reloads run one at a time.
    */
   reload(config: VigilConfig): Promise<void>;
@@ -183,7 +195,13 @@ export interface RunningServer {
 
 /** The sections a reload cannot change, compared as JSON. */
 function restartOnly(config: VigilConfig): string {
-  return JSON.stringify([config.storage, config.server, config.remoteWriteReceiver, config.query]);
+  return JSON.stringify([
+    config.storage,
+    config.server,
+    config.remoteWriteReceiver,
+    config.query,
+    config.slo,
+  ]);
 }
 
 /**
@@ -203,9 +221,11 @@ export async function startServer(
   let app: FastifyInstance | undefined;
   let scraper: ScrapeManager | undefined;
   let rules: RuleManager | undefined;
+  let sloEngine: SloEngine | undefined;
   const teardown = async (): Promise<void> => {
     ready = false;
     try {
+      await sloEngine?.stop();
       await rules?.stop();
       await scraper?.stop();
     } finally {
@@ -227,6 +247,7 @@ export async function startServer(
     const queryApi = createQueryApi(config, engine);
     // Rule files are read before anything listens: a broken one stops the start.
     const ruleGroups = loadRuleFiles(config.ruleFiles).groups;
+    let slos = await loadSlos(config.sloFiles, { alerts: config.slo.alerts });
     const ruleManager = new RuleManager({
       queryApi,
       appendable: storage,
@@ -235,8 +256,16 @@ export async function startServer(
       defaultIntervalMs: config.global.evaluationIntervalMs,
       registry,
     });
-    ruleManager.load(ruleGroups);
+    ruleManager.load([...ruleGroups, ...slos.alertGroups]);
     rules = ruleManager;
+    const engineOfSlos = new SloEngine({
+      queryApi,
+      appendable: storage,
+      logger: logger.child({ component: 'slo' }),
+      intervalMs: config.slo.evaluationIntervalMs,
+    });
+    engineOfSlos.load(slos.evaluable);
+    sloEngine = engineOfSlos;
     const buildInfo: ApiBuildInfo = {
       version: vigilVersion(),
       revision: '',
@@ -291,10 +320,20 @@ export async function startServer(
             },
           }),
     });
+    registerSloRoutes(
+      app,
+      {
+        statuses: () => engineOfSlos.statuses(),
+        policy: (service) => slos.specs.services.find((s) => s.name === service)?.policy,
+        queryApi,
+      },
+      { logger: logger.child({ component: 'http' }) },
+    );
     const url = await app.listen({ host: config.server.host, port: config.server.port });
     scraper = createScraper(config, storage, registry, logger);
     await scraper.applyConfig(config.scrapeConfigs);
     ruleManager.start();
+    engineOfSlos.start();
     ready = true;
     const reloadOk = new Gauge({
       name: 'vigil_config_last_reload_successful',
@@ -313,10 +352,13 @@ export async function startServer(
     const reload = (next: VigilConfig): Promise<void> => {
       const run = async (): Promise<void> => {
         try {
-          // Rule files first: a broken one leaves everything as it was.
+          // Rule and SLO files first: a broken one leaves everything as it was.
           const nextRules = loadRuleFiles(next.ruleFiles).groups;
+          const nextSlos = await loadSlos(next.sloFiles, { alerts: next.slo.alerts });
           await running.applyConfig(next.scrapeConfigs);
-          ruleManager.load(nextRules);
+          ruleManager.load([...nextRules, ...nextSlos.alertGroups]);
+          engineOfSlos.load(nextSlos.evaluable);
+          slos = nextSlos;
         } catch (err) {
           reloadOk.set(0);
           lastReloadOk = false;
@@ -369,6 +411,8 @@ export async function startServer(
       engine,
       queryApi,
       rules: ruleManager,
+      slos: engineOfSlos,
+      loadedSlos: () => slos,
       reload,
       reloadFromSource,
       reloadFailed,

@@ -62,6 +62,8 @@ export function describeSlos(loaded: LoadedSlos | undefined, intervalMs: number)
   return (
     `${loaded.evaluable.length} SLO(s) for ${services} service(s), evaluated every ${intervalMs / 1000}s` +
     (skipped > 0 ? ` (${skipped} not evaluable: no PromQL SLI)` : '') +
-    (loaded.alertGroups.length > 0 ? `; their alerts in ${loaded.alertGroups.length} rule group(s)` : '')
+    (loaded.alertGroups.length > 0
+      ? `; their alerts in ${loaded.alertGroups.length} rule group(s)`
+      : '')
   );
 }
