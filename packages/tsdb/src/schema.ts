@@ -133,6 +133,23 @@ export function openDatabase(path: string, synchronous: SynchronousMode): Databa
       `${path} has TSDB format version ${String(version)}; this build reads version ${TSDB_FORMAT_VERSION}.`,
     );
   }
+  // A file from a development build before the format was fixed can carry
+  // the right version without every table: say so, rather than fail later on
+  // a statement that names the missing table.
+  const tables = new Set(
+    db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[],
+  );
+  const missing = [...SCHEMA.matchAll(/CREATE TABLE (\w+)/g)]
+    .map((m) => m[1]!)
+    .filter((t) => !tables.has(t));
+  if (missing.length > 0) {
+    db.close();
+    throw new VigilError(
+      ErrorCodes.TSDB_CORRUPT,
+      `${path} lacks the table(s) ${missing.join(', ')} of TSDB format version ${TSDB_FORMAT_VERSION}: it was written by an older development build. Move it away (or delete it) and start again; nothing in it was changed.`,
+      { details: { path, missing } },
+    );
+  }
   return db;
 }
 

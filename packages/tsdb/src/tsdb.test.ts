@@ -425,6 +425,30 @@ describe('corruption', () => {
     writeFileSync(join(d, TSDB_FILE_NAME), 'this is not sqlite, just text '.repeat(200));
     assert.throws(() => openForTest(d), code('TSDB_CORRUPT'));
   });
+
+  test('a store without a table of the format (an older development build) gives TSDB_CORRUPT and is left as it was', async () => {
+    const d = dir();
+    const db = openForTest(d);
+    const a = db.appender();
+    a.append(0, UP_A, 1000, 1);
+    await a.commit();
+    db.close();
+    const { default: Database } = await import('better-sqlite3');
+    const raw = new Database(join(d, TSDB_FILE_NAME));
+    raw.exec('DROP TABLE recent_chunks');
+    const seriesBefore = raw.prepare('SELECT count(*) FROM series').pluck().get();
+    raw.close();
+    assert.throws(
+      () => openForTest(d),
+      (err: Error & { code?: string }) =>
+        err.code === 'TSDB_CORRUPT' &&
+        /lacks the table\(s\) recent_chunks/.test(err.message) &&
+        /older development build/.test(err.message),
+    );
+    const again = new Database(join(d, TSDB_FILE_NAME));
+    assert.equal(again.prepare('SELECT count(*) FROM series').pluck().get(), seriesBefore);
+    again.close();
+  });
 });
 
 describe('retention and compaction', () => {
