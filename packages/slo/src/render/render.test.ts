@@ -27,6 +27,8 @@ test('text helpers: bar, target, colour decision', () => {
   assert.equal(budgetBar(1.3, 4), '[####]');
   assert.equal(budgetBar(-0.2, 4), '[....]');
   assert.equal(budgetBar(null, 4), '[????]');
+  assert.equal(budgetBar(null, 11), '[  no data  ]');
+  assert.equal(budgetBar(Number.NaN, 10), '[ no data  ]');
   assert.equal(formatTarget(0.999), '99.9%');
   assert.equal(formatTarget(0.9995), '99.95%');
   assert.equal(formatTarget(0.95), '95%');
@@ -63,7 +65,10 @@ test('status table: rows, bar, burn columns, policy line; colour only when asked
     lines[3]!,
     /^ {2}policy api: RELIABILITY-FIRST, 5\.0% of the budget remaining \(worst: api-latency\)/,
   );
-  assert.match(lines[4]!, /^web\s+home\s+-\s+99\.9%\s+\[\?{20}\]\s+-\s+-\s+-\s+-\s+-\s+no-data$/);
+  assert.match(
+    lines[4]!,
+    /^web\s+home\s+-\s+99\.9%\s+\[ {6}no data {7}\]\s+-\s+-\s+-\s+-\s+-\s+no-data$/,
+  );
   assert.match(lines[5]!, /^ {2}policy web: UNKNOWN/);
   // Columns line up: the budget column starts at the same place in every SLO row.
   const at = [1, 2, 4].map((i) => lines[i]!.indexOf('['));

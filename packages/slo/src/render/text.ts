@@ -93,10 +93,15 @@ export function formatBurn(rate: number | null): string {
 /**
  * A text bar of the budget remaining: `[########............]` with `width`
  * cells, filled in proportion to `fraction` clamped to [0, 1];
- * `[????????????????????]` without data. Overspent budgets show empty.
+ * `[      no data       ]` without data. Overspent budgets show empty.
  */
 export function budgetBar(fraction: number | null, width = 20): string {
-  if (fraction === null || !Number.isFinite(fraction)) return `[${'?'.repeat(width)}]`;
+  if (fraction === null || !Number.isFinite(fraction)) {
+    // Unknown is not empty: say so inside the bar rather than draw a level.
+    const text = 'no data'.length <= width ? 'no data' : '?'.repeat(width);
+    const left = Math.floor((width - text.length) / 2);
+    return `[${' '.repeat(left)}${text}${' '.repeat(width - text.length - left)}]`;
+  }
   const filled = Math.round(Math.min(1, Math.max(0, fraction)) * width);
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
 }
