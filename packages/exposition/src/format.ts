@@ -3,6 +3,7 @@
  * number rules both formats share. Used by the SDK's serialiser, the generic
  * writer and the parser, so that writer and reader agree on every character.
  */
+import { formatGoG } from '@vigil/model';
 
 /** An exposition format: Prometheus text 0.0.4 or OpenMetrics 1.0.0. */
 export type ExpositionFormat = 'text' | 'openmetrics';
@@ -108,29 +109,6 @@ export function formatSampleValue(value: number): string {
 }
 
 /**
- * Go's `strconv.FormatFloat(value, 'g', -1, 64)` for a finite value: the
- * shortest round-trip digits, in exponent form (`1e+06`, `1.5e-05`, at least
- * two exponent digits) when the exponent is below -4 or at least 6, else in
- * positional form. Negative zero is written `0`.
- */
-function formatGoShortest(value: number): string {
-  if (value === 0) return '0';
-  const [mantissa = '', exponent = '0'] = Math.abs(value).toExponential().split('e');
-  const digits = mantissa.replace('.', '');
-  const exp = Number(exponent);
-  const sign = value < 0 ? '-' : '';
-  if (exp < -4 || exp >= 6) {
-    const fraction = digits.length > 1 ? '.' + digits.slice(1) : '';
-    const magnitude = String(Math.abs(exp)).padStart(2, '0');
-    return `${sign}${digits[0]}${fraction}e${exp < 0 ? '-' : '+'}${magnitude}`;
-  }
-  const point = exp + 1; // digits before the decimal point
-  if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;
-  if (point >= digits.length) return sign + digits + '0'.repeat(point - digits.length);
-  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
-}
-
-/**
  * Formats a histogram bucket bound (`le`) or quantile as Prometheus's Go
  * clients do (`strconv.FormatFloat(v, 'g', -1, 64)`: `0.005`, `1`, `1e+06`).
  * OpenMetrics requires that canonical form with `.0` appended when there is
@@ -138,7 +116,8 @@ function formatGoShortest(value: number): string {
  */
 export function formatBoundValue(bound: number, format: ExpositionFormat): string {
   if (!Number.isFinite(bound)) return formatSampleValue(bound);
-  const text = formatGoShortest(bound);
+  // Negative zero is written `0`, as the Go clients' bounds never carry a sign on zero.
+  const text = formatGoG(bound === 0 ? 0 : bound);
   if (format === 'openmetrics' && !text.includes('.') && !text.includes('e')) {
     return text + '.0';
   }

@@ -19,3 +19,4 @@ export {
   sameFloatBits,
 } from './samples.js';
 export type { Sample } from './samples.js';
+export { formatGoG, formatGoShortest, formatGoF } from './go-float.js';

@@ -11,7 +11,6 @@ export {
   TemplateError,
   compileTemplate,
   renderTemplate,
-  formatGoFloat,
   formatG,
   formatFloatE,
 } from './template.js';

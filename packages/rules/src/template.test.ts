@@ -4,7 +4,6 @@ import {
   compileTemplate,
   formatFloatE,
   formatG,
-  formatGoFloat,
   renderTemplate,
   TemplateError,
 } from './template.js';
@@ -116,13 +115,9 @@ describe('templates', () => {
   });
 
   it('formats floats as Go does', () => {
-    assert.equal(formatGoFloat(1), '1');
-    assert.equal(formatGoFloat(0.5), '0.5');
-    assert.equal(formatGoFloat(123456), '123456');
-    assert.equal(formatGoFloat(1234567), '1.234567e+06');
-    assert.equal(formatGoFloat(0.00001), '1e-05');
-    assert.equal(formatGoFloat(NaN), 'NaN');
-    assert.equal(formatGoFloat(-Infinity), '-Inf');
+    assert.equal(renderTemplate('{{ $value }}', { ...data, value: 1234567 }), '1.234567e+06');
+    assert.equal(renderTemplate('{{ $value }}', { ...data, value: 0.00001 }), '1e-05');
+    assert.equal(renderTemplate('{{ $value }}', { ...data, value: -Infinity }), '-Inf');
     assert.equal(formatG(999.95, 4), '1000');
     assert.equal(formatG(12345, 4), '1.234e+04');
     assert.equal(formatG(1.5, 4), '1.5');

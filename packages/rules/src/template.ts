@@ -16,6 +16,8 @@
  * @module
  */
 
+import { formatGoG } from '@vigil/model';
+
 /** The data a template is rendered with. */
 export interface TemplateData {
   /** The alert's labels (series labels plus rule labels). */
@@ -541,20 +543,9 @@ function parseGoFloatSpecial(v: string): number {
 function toText(v: TemplateValue): string {
   if (typeof v === 'string') return v;
   if (typeof v === 'boolean') return String(v);
-  if (typeof v === 'number') return formatGoFloat(v);
+  if (typeof v === 'number') return formatGoG(v);
   const keys = Object.keys(v).sort();
   return `map[${keys.map((k) => `${k}:${v[k]}`).join(' ')}]`;
-}
-
-/** Go's `%v` of a float64: shortest digits, exponent form below 1e-4 or from 1e6 (`1.234567e+06`). */
-export function formatGoFloat(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return '+Inf';
-  if (v === -Infinity) return '-Inf';
-  if (v === 0) return Object.is(v, -0) ? '-0' : '0';
-  const e = Number(/e([-+]\d+)$/.exec(v.toExponential())![1]);
-  if (e < -4 || e >= 6) return goExponent(v.toExponential());
-  return String(v);
 }
 
 /** Go's `%.{prec}g`: `prec` significant digits, trailing zeros removed. */
@@ -746,7 +737,7 @@ function goSprintf(format: string, args: readonly TemplateValue[]): string {
             ? goExponent(toExponentialEven(abs, prec ?? 6))
             : verb === 'g'
               ? prec === undefined
-                ? formatGoFloatG(abs)
+                ? formatGoG(abs)
                 : formatG(abs, prec)
               : toFixedEven(abs, prec ?? 6);
         s = withSign(body, arg < 0 || Object.is(arg, -0), flags);
@@ -773,11 +764,6 @@ function goSprintf(format: string, args: readonly TemplateValue[]): string {
       .join(', ')})`;
   }
   return out;
-}
-
-/** Go's `%g` with the shortest precision: the same as `%v`. */
-function formatGoFloatG(v: number): string {
-  return formatGoFloat(v);
 }
 
 function withSign(body: string, negative: boolean, flags: string): string {

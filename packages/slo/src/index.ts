@@ -137,7 +137,6 @@ export { BUILTIN_SLO_PLUGINS, runSloPlugins } from './generate/slo-plugins.js';
 export type { SloRulesPlugin } from './generate/slo-plugins.js';
 export { parseAlertWindowsSpec } from './generate/alert-windows-spec.js';
 export type { AlertWindowCatalog } from './generate/alert-windows-spec.js';
-export { formatGoFloat, formatGoFixed } from './generate/go-float.js';
 export {
   computeBudget,
   burnRateOf,

@@ -1,14 +1,8 @@
-import { isValidLabelName } from '@vigil/model';
+import { formatGoG, formatGoShortest, isValidLabelName } from '@vigil/model';
 import type { SeriesLabels } from '@vigil/storage';
 import type { AggregateExpr } from '../parser/ast.js';
 import { checkInterrupt, executionError, holdSamples, type Evaluator } from './evaluator.js';
-import {
-  formatGoShortest,
-  formatGoG,
-  kahanInc,
-  sampleQuantile,
-  setLabel,
-} from '../functions/index.js';
+import { kahanInc, sampleQuantile, setLabel } from '../functions/index.js';
 import { keepLabels, labelSetKey, withoutLabels } from './labels.js';
 import { pointCount, type EvalValue, type StepSeries } from './types.js';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatGoF, formatGoG, kahanInc, parseGoFloat } from './numeric.js';
+import { kahanInc, parseGoFloat } from './numeric.js';
 
 test('parseGoFloat accepts what strconv.ParseFloat accepts', () => {
   const ok: [string, number][] = [
@@ -36,30 +36,6 @@ test('parseGoFloat accepts what strconv.ParseFloat accepts', () => {
   ]) {
     assert.equal(parseGoFloat(bad), undefined, JSON.stringify(bad));
   }
-});
-
-test('formatGoG and formatGoF print as Go', () => {
-  const g: [number, string][] = [
-    [0, '0'],
-    [-0.1, '-0.1'],
-    [2, '2'],
-    [1.01, '1.01'],
-    [123456, '123456'],
-    [1e6, '1e+06'],
-    [1234567, '1.234567e+06'],
-    [0.0001, '0.0001'],
-    [0.00001, '1e-05'],
-    [1e21, '1e+21'],
-    [1.5e-300, '1.5e-300'],
-    [NaN, 'NaN'],
-    [Infinity, '+Inf'],
-    [-Infinity, '-Inf'],
-  ];
-  for (const [v, want] of g) assert.equal(formatGoG(v), want);
-  assert.equal(formatGoF(0.5), '0.500000');
-  assert.equal(formatGoF(-1), '-1.000000');
-  assert.equal(formatGoF(Infinity), '+Inf');
-  assert.equal(formatGoF(NaN), 'NaN');
 });
 
 test('kahanInc compensates rounding and resets on overflow', () => {

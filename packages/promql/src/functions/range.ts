@@ -1,7 +1,8 @@
 import { ErrorCodes, VigilError } from '@vigil/model';
 import { labelValue, type SeriesLabels } from '@vigil/storage';
 import type { FunctionContext, RangeFunction, SampleWindow } from './types.js';
-import { KahanSum, formatGoF, formatGoG } from './numeric.js';
+import { formatGoF, formatGoG } from '@vigil/model';
+import { KahanSum } from './numeric.js';
 import { sampleQuantile } from './quantile.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { LabelMatcher } from '@vigil/model';
 import type { AtModifier, DurationValue, Expr, FunctionSignature } from './ast.js';
-import { formatGoFloatShortest } from './util.js';
+import { formatGoShortest } from '@vigil/model';
 
 /** A JSON value as `exprToJson` produces it. */
 export type AstJson =
@@ -69,7 +69,7 @@ export function exprToJson(expr: Expr): AstJson {
         type: 'subquery',
       };
     case 'NumberLiteral':
-      return { type: 'numberLiteral', val: formatGoFloatShortest(expr.value) };
+      return { type: 'numberLiteral', val: formatGoShortest(expr.value) };
     case 'ParenExpr':
       return { expr: exprToJson(expr.expr), type: 'parenExpr' };
     case 'StringLiteral':

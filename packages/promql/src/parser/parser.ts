@@ -3,6 +3,7 @@ import { parser as lezerParser } from '@prometheus-io/lezer-promql';
 import {
   ErrorCodes,
   VigilError,
+  formatGoF,
   isVigilError,
   newLabelMatcher,
   parseDurationMs,
@@ -34,7 +35,7 @@ import { evalDurationSeconds } from './duration.js';
 import { FUNCTION_SIGNATURES } from './function-table.js';
 import { lezerInput } from './lezer-input.js';
 import { goQuote, unquoteString } from './strings.js';
-import { documentedType, formatGoFloat, lineColumnOf } from './util.js';
+import { documentedType, lineColumnOf } from './util.js';
 
 /** Options of {@link parseExpr}. */
 export interface ParseOptions {
@@ -562,7 +563,7 @@ class Parser {
       }
       const ts = this.#numberLiteral(num).value;
       if (!Number.isFinite(ts) || ts >= 9.223372036854776e18 || ts <= -9.223372036854776e18) {
-        this.#fail(`timestamp out of bounds for @ modifier: ${formatGoFloat(ts, 6)}`, target.pos);
+        this.#fail(`timestamp out of bounds for @ modifier: ${formatGoF(ts, 6)}`, target.pos);
       }
       at = { kind: 'timestamp', ms: Math.round(ts * 1000) };
     }

@@ -1,7 +1,7 @@
 import type { AtModifier, BinaryExpr, DurationValue, Expr, VectorSelector } from './ast.js';
 import type { LabelMatcher } from '@vigil/model';
 import { goQuote } from './strings.js';
-import { formatGoFloatShortest } from './util.js';
+import { formatGoShortest } from '@vigil/model';
 
 /** Prometheus's `Pretty()` line limit, in bytes. */
 const MAX_LINE_BYTES = 100;
@@ -19,7 +19,7 @@ const encoder = new TextEncoder();
 export function formatExpr(expr: Expr): string {
   switch (expr.type) {
     case 'NumberLiteral':
-      return formatGoFloatShortest(expr.value);
+      return formatGoShortest(expr.value);
     case 'StringLiteral':
       return goQuote(expr.value);
     case 'VectorSelector':
@@ -259,5 +259,5 @@ function formatGoFloatV(v: number): string {
   if (exp < -4 || exp >= 6) {
     return `${mant}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
   }
-  return formatGoFloatShortest(v);
+  return formatGoShortest(v);
 }

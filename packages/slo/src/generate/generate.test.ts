@@ -10,7 +10,6 @@ import type { SlothSliPlugin } from '../sloth.js';
 import { BUILTIN_SLO_PLUGINS } from './slo-plugins.js';
 import { parseAlertWindowsSpec } from './alert-windows-spec.js';
 import { assertSameRules, renderSlothTemplate } from './golden-compare.test-util.js';
-import { formatGoFixed, formatGoFloat } from './go-float.js';
 import { formatRuleFile } from './rule-file-text.js';
 import { generateRuleGroups, type GenerateOptions } from './rule-groups.js';
 
@@ -67,25 +66,6 @@ async function generateText(files: string[], options: GenerateOptions): Promise<
   assert.ok(parseRuleFile(text, 'generated.yml').length > 0 || text.includes('groups: []'));
   return text;
 }
-
-describe('formatGoFloat and formatGoFixed', () => {
-  it('print as Go does', () => {
-    assert.equal(formatGoFloat(99.9 / 100), '0.9990000000000001');
-    assert.equal(formatGoFloat((100 - 99.9) / 100), '0.0009999999999999432');
-    assert.equal(formatGoFloat((100 - 99.99) / 100), '0.00010000000000005117');
-    assert.equal(formatGoFloat((100 - 99.999) / 100), '1.0000000000047748e-05');
-    assert.equal(formatGoFloat(0.00001), '1e-05');
-    assert.equal(formatGoFloat(1e6), '1e+06');
-    assert.equal(formatGoFloat(123456), '123456');
-    assert.equal(formatGoFloat(1.5e-7), '1.5e-07');
-    assert.equal(formatGoFloat(30), '30');
-    assert.equal(formatGoFloat(14.4), '14.4');
-    assert.equal(formatGoFixed(99.9), '99.9');
-    assert.equal(formatGoFixed(95), '95');
-    assert.equal(formatGoFixed(1e-7), '0.0000001');
-    assert.equal(formatGoFixed(1.5e21), '1500000000000000000000');
-  });
-});
 
 interface Case {
   n: number;

@@ -5,12 +5,17 @@
  * Vigil's own alerts (budget exhausted, no data, low-traffic guard) unless
  * Sloth compatibility is asked for.
  */
-import { ErrorCodes, VigilError, formatDurationMs } from '@vigil/model';
+import {
+  ErrorCodes,
+  VigilError,
+  formatDurationMs,
+  formatGoG,
+  formatGoShortest,
+} from '@vigil/model';
 import { SRE_WORKBOOK_WINDOWS, burnFactor, nominalPeriodMs, windowText } from '../alert-windows.js';
 import { errorRatioExpr, renderWindow } from '../model.js';
 import type { AlertTier, AlertWindow, Sli, Slo } from '../model.js';
 import type { AlertWindowCatalog } from './alert-windows-spec.js';
-import { formatGoFixed, formatGoFloat } from './go-float.js';
 import { runSloPlugins, type SloRulesPlugin } from './slo-plugins.js';
 
 const HOUR_MS = 3_600_000;
@@ -264,9 +269,9 @@ function sloGroups(slo: Slo, options: GenerateOptions): GeneratedRuleGroup[] {
     out.push({
       name: `sloth-slo-meta-recordings-${slo.id}`,
       rules: [
-        meta('slo:objective:ratio', `vector(${formatGoFloat(objectiveRatio)})`),
-        meta('slo:error_budget:ratio', `vector(1-${formatGoFloat(objectiveRatio)})`),
-        meta('slo:time_period:days', `vector(${formatGoFloat(plan.periodMs / DAY_MS)})`),
+        meta('slo:objective:ratio', `vector(${formatGoG(objectiveRatio)})`),
+        meta('slo:error_budget:ratio', `vector(1-${formatGoG(objectiveRatio)})`),
+        meta('slo:time_period:days', `vector(${formatGoG(plan.periodMs / DAY_MS)})`),
         meta('slo:current_burn_rate:ratio', perBudget(`slo:sli_error:ratio_rate${shortest}`)),
         meta('slo:period_burn_rate:ratio', perBudget(`slo:sli_error:ratio_rate${period}`)),
         meta(
@@ -278,7 +283,7 @@ function sloGroups(slo: Slo, options: GenerateOptions): GeneratedRuleGroup[] {
           expr: 'vector(1)',
           labels: sortedRecord(recordLabels, {
             sloth_mode: options.mode ?? 'cli-gen-prom',
-            sloth_objective: formatGoFixed(percent),
+            sloth_objective: formatGoShortest(percent),
             sloth_spec: specName(slo),
             sloth_version: options.version ?? 'dev',
           }),
@@ -297,13 +302,13 @@ function sloGroups(slo: Slo, options: GenerateOptions): GeneratedRuleGroup[] {
     const windows = plan.windows.filter((w) => w.tier === severity);
     if (!tier.enabled || windows.length === 0) continue;
     const clauses = windows.map((w) => {
-      const factor = `(${formatGoFloat(burnFactor(w, plan.periodMs))} * ${formatGoFloat(budgetRatio)})`;
+      const factor = `(${formatGoG(burnFactor(w, plan.periodMs))} * ${formatGoG(budgetRatio)})`;
       const cond = (ms: number): string =>
         `    max(slo:sli_error:ratio_rate${windowText(ms)}${selector} > ${factor}) without (sloth_window)`;
       const lines = ['(', cond(w.shortWindowMs), '    and', cond(w.longWindowMs)];
       const events = minEvents > 0 ? eventCountExpr(slo.sli, w.longWindowMs) : undefined;
       if (events !== undefined)
-        lines.push('    and on()', `    (${events} >= ${formatGoFloat(minEvents)})`);
+        lines.push('    and on()', `    (${events} >= ${formatGoG(minEvents)})`);
       lines.push(')');
       return lines.join('\n');
     });
