@@ -64,6 +64,6 @@ export {
   createQueryApi,
   describeQueryBackend,
   formatRetention,
-  vigilVersion,
 } from './server.js';
+export { vigilVersion } from './version.js';
 export type { RunningServer, StartServerOptions } from './server.js';

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { stringify as stringifyYaml } from 'yaml';
 import { formatDurationMs } from '@vigil/model';
 import { Engine } from '@vigil/promql';
@@ -27,18 +27,7 @@ import { loadRuleFiles } from './rules.js';
 import { loadSlos } from './slos.js';
 import type { LoadedSlos } from './slos.js';
 import type { VigilConfig } from './config.js';
-
-/** The version in apps/server/package.json, or `unknown`. */
-export function vigilVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-      version?: string;
-    };
-    return pkg.version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
+import { vigilVersion } from './version.js';
 
 /** The local PromQL engine over `storage`, with the `query:` limits. */
 export function createEngine(config: VigilConfig, storage: Tsdb): Engine {

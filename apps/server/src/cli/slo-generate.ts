@@ -7,6 +7,7 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { vigilVersion } from '../version.js';
 import { isValidLabelName, isVigilError, parseDurationMs } from '@vigil/model';
 import {
   formatRuleFile,
@@ -55,17 +56,6 @@ usage error.
 
 const EXIT_INVALID = 1;
 const EXIT_USAGE = 2;
-
-function vigilVersion(): string {
-  try {
-    const pkg = JSON.parse(
-      readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
-    ) as { version?: string };
-    return `v${pkg.version ?? 'unknown'}`;
-  } catch {
-    return 'unknown';
-  }
-}
 
 function windowFiles(path: string): string[] {
   if (!statSync(path).isDirectory()) return [path];
@@ -149,7 +139,7 @@ export async function sloGenerate(args: readonly string[], out: CommandOutput): 
     }
   }
 
-  const version = vigilVersion();
+  const version = `v${vigilVersion()}`;
   let byFile: Map<string, Slo[]>;
   let options: GenerateOptions;
   try {
