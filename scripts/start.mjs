@@ -167,8 +167,12 @@ function start(name, nodeArgs, env) {
     console.error(
       `${name} exited (${signal ?? `code ${code}`}); stopping the rest. Its log: ${relative(process.cwd(), logFile)}`,
     );
-    if (!entry.ready && entry.output.length > 0) {
-      console.error(entry.output.map((l) => `${name}: ${l}`).join('\n'));
+    if (!entry.ready) {
+      if (entry.output.length > 0)
+        console.error(entry.output.map((l) => `${name}: ${l}`).join('\n'));
+      console.error(
+        'A port in use? VIGIL_DEMO_SERVER_PORT (default 9090) and VIGIL_DEMO_PORTS (default 3000,3001,3002) choose others.',
+      );
     }
     void stop(1);
   });
@@ -267,7 +271,11 @@ if (!(await waitUntil('vigil server', () => server.output.some((l) => /^\s+confi
   failStart([server]);
   await new Promise(() => {});
 }
-const sloLine = server.output.find((l) => /^\s+slos:/.test(l))?.trim() ?? 'slos: (not shown)';
+const sloLine =
+  server.output
+    .find((l) => /^\s+slos:/.test(l))
+    ?.trim()
+    .replace(/^slos:\s*/, '') ?? '(not shown)';
 server.ready = true;
 server.output.length = 0;
 
@@ -311,7 +319,7 @@ const lines = [
   `  vigil server   ${serverUrl}   (Prometheus API, /api/v1/slos, /api/v1/alerts)`,
   `  user-service   ${instances.join('  ')}   (each /summary calls the next)`,
   `  traffic        up to ${peakRate} req/s, shaped like a day${fast ? ` that lasts ${(24 / timeScale) * 60} min` : ''}: reads, summaries, 404s, 400s`,
-  `  ${sloLine}`,
+  `  slos           ${sloLine}`,
   `  fault admin    /_vigil/faults on each instance, token ${token} (also in ${shownDataDir}/demo.json)`,
 ];
 if (fast) {
@@ -320,6 +328,7 @@ if (fast) {
     '  scrape and evaluation every 1s. A 10% error spike pages within about a minute.',
   );
 }
+if (!fast) lines.push('To watch a budget burn in minutes rather than days: npm start -- --fast');
 lines.push(
   'Try:',
   `  ${vigil} slo status${serverFlag}`,
