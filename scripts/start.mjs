@@ -150,7 +150,9 @@ function start(name, nodeArgs, env) {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
-  const entry = { name, child, output: [], ready: false, logFile };
+  // Closed: exited and its output read to the end (so that its last lines are shown).
+  const closed = new Promise((done) => child.once('close', done));
+  const entry = { name, child, output: [], ready: false, logFile, closed };
   child.stdout.pipe(log);
   child.stderr.on('data', (chunk) => {
     for (const line of chunk.toString('utf8').split('\n')) {
@@ -185,13 +187,6 @@ async function stop(code) {
   if (stopping) return;
   stopping = true;
   exitCode = code;
-  const running = children.filter(alive);
-  const exited = running.map(
-    (e) => new Promise((done) => (alive(e) ? e.child.once('exit', done) : done(undefined))),
-  );
-  // The traffic first, so that the services are not stopped under load.
-  for (const e of running) if (e.name === 'traffic') e.child.kill('SIGTERM');
-  for (const e of running) if (e.name !== 'traffic') e.child.kill('SIGTERM');
   const timer = setTimeout(() => {
     for (const e of children.filter(alive)) {
       console.error(`${e.name} did not stop within ${STOP_TIMEOUT_MS / 1000}s; killing it.`);
@@ -199,7 +194,15 @@ async function stop(code) {
       exitCode = 1;
     }
   }, STOP_TIMEOUT_MS);
-  await Promise.all(exited);
+  // The traffic first (it waits for its requests in flight), so that the
+  // services are not stopped under load; then the rest at once.
+  const traffic = children.find((e) => e.name === 'traffic');
+  if (traffic !== undefined && alive(traffic)) {
+    traffic.child.kill('SIGTERM');
+    await traffic.closed;
+  }
+  for (const e of children) if (alive(e)) e.child.kill('SIGTERM');
+  await Promise.all(children.map((e) => e.closed));
   clearTimeout(timer);
   for (const e of children) {
     if (e.child.exitCode !== null && e.child.exitCode !== 0 && e.name !== 'traffic') exitCode = 1;
@@ -265,6 +268,9 @@ for (const [i, s] of services.entries()) {
   s.output.length = 0;
 }
 
+// A Ctrl-C during the start: stop() is under way and exits; start nothing more.
+const halted = () => (stopping ? new Promise(() => {}) : Promise.resolve());
+await halted();
 const server = start('vigil', ['apps/server/dist/cli.js', 'server', '--config', configFile], {});
 // Ready once its status lines are out (they end with the config line).
 if (!(await waitUntil('vigil server', () => server.output.some((l) => /^\s+config:/.test(l))))) {
@@ -279,6 +285,7 @@ const sloLine =
 server.ready = true;
 server.output.length = 0;
 
+await halted();
 const traffic = start(
   'traffic',
   [
