@@ -1,4 +1,5 @@
-// Runs every compiled test file (`dist/**/*.test.js`) of every workspace with
+// Runs every compiled test file (`dist/**/*.test.js`) of every workspace, and
+// the plain-JavaScript tests of the scripts and examples (`*.test.mjs`), with
 // node's built-in test runner. Build first (`npm test` does). Arguments are
 // substrings that select test files, e.g. `node scripts/run-tests.mjs exposition`.
 import { readdirSync, statSync, existsSync } from 'node:fs';
@@ -6,7 +7,7 @@ import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 const root = new URL('..', import.meta.url).pathname;
-const roots = ['packages', 'apps', 'examples', 'bench']
+const roots = ['packages', 'apps', 'examples', 'bench', 'scripts']
   .map((d) => join(root, d))
   .filter((d) => existsSync(d));
 
@@ -17,6 +18,7 @@ function walk(dir, out) {
     const full = join(dir, entry);
     if (statSync(full).isDirectory()) walk(full, out);
     else if (entry.endsWith('.test.js') && full.includes('/dist/')) out.push(full);
+    else if (entry.endsWith('.test.mjs') && !full.includes('/dist/')) out.push(full);
   }
   return out;
 }

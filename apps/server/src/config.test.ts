@@ -55,7 +55,7 @@ test('an empty file gives the named defaults', () => {
       scrapeConfigs: [],
       ruleFiles: [],
       sloFiles: [],
-      slo: { evaluationIntervalMs: 60_000, alerts: true },
+      slo: { evaluationIntervalMs: 60_000, alerts: true, timeScale: 1 },
     });
   }
   assert.deepEqual(DEFAULT_QUERY_CONFIG, {
@@ -162,7 +162,7 @@ scrape_configs:
   // Relative rule files are resolved against the configuration file's directory.
   assert.deepEqual(c.ruleFiles, [resolve('rules/*.yml'), '/etc/vigil/slo.yml']);
   assert.deepEqual(c.sloFiles, [resolve('slos/*.yml')]);
-  assert.deepEqual(c.slo, { evaluationIntervalMs: 120_000, alerts: false });
+  assert.deepEqual(c.slo, { evaluationIntervalMs: 120_000, alerts: false, timeScale: 1 });
   assert.deepEqual(c.storage, {
     path: '/var/lib/vigil',
     retentionMs: 30 * 86_400_000,

@@ -31,6 +31,7 @@
  * slo:
  *   evaluation_interval: 1m    # default: global.evaluation_interval
  *   alerts: true               # evaluate the SLOs' burn-rate alerts here
+ *   time_scale: 1              # demos only: every SLO window divided by this (60: 30d lasts 12h)
  * scrape_configs: []           # Prometheus's format, see @vigil/scrape
  * ```
  *
@@ -124,6 +125,12 @@ export interface SloConfig {
   readonly evaluationIntervalMs: number;
   /** Whether the SLOs' burn-rate, budget-exhausted and no-data alerts are evaluated here. Default true. */
   readonly alerts: boolean;
+  /**
+   * A demo setting: every SLO's window, alert windows, time slices and
+   * no-data delay are divided by this factor (`scaleSlo` in @vigil/slo), so
+   * that 30 days last 12 hours at 60. Default 1 (real time).
+   */
+  readonly timeScale: number;
 }
 
 /** The `query:` section, validated, defaults applied. */
@@ -274,6 +281,11 @@ const fileSchema = z.strictObject({
         .refine((ms) => ms > 0, { message: 'expected a duration above 0' })
         .optional(),
       alerts: z.boolean().optional(),
+      time_scale: z
+        .number()
+        .finite()
+        .min(1, 'expected a factor of at least 1 (1 = real time)')
+        .optional(),
     })
     .nullish(),
   scrape_configs: z.unknown().optional(),
@@ -429,6 +441,7 @@ export function parseConfig(
     slo: {
       evaluationIntervalMs: f.slo?.evaluation_interval ?? evaluationIntervalMs,
       alerts: f.slo?.alerts ?? true,
+      timeScale: f.slo?.time_scale ?? 1,
     },
   };
 }

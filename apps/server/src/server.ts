@@ -193,6 +193,25 @@ function restartOnly(config: VigilConfig): string {
   ]);
 }
 
+/** The SLO engine's default shortest query window (5 minutes), ms. */
+const DEFAULT_SLO_QUERY_WINDOW_MS = 5 * 60_000;
+
+/**
+ * The SLO engine's shortest query window under a time scale: 5 minutes
+ * divided by the scale, but never below two of the longest scrape interval,
+ * so that PromQL's `rate` always has two samples.
+ */
+export function sloQueryWindowMs(config: VigilConfig): number {
+  const longestScrapeMs = Math.max(
+    config.global.scrapeIntervalMs,
+    ...config.scrapeConfigs.map((c) => c.scrapeIntervalMs),
+  );
+  return Math.max(
+    Math.round(DEFAULT_SLO_QUERY_WINDOW_MS / config.slo.timeScale),
+    2 * longestScrapeMs,
+  );
+}
+
 /**
  * Starts everything `config` describes. On failure, whatever was started
  * is stopped again before the error is rethrown.
@@ -236,7 +255,10 @@ export async function startServer(
     const queryApi = createQueryApi(config, engine);
     // Rule files are read before anything listens: a broken one stops the start.
     const ruleGroups = loadRuleFiles(config.ruleFiles).groups;
-    let slos = await loadSlos(config.sloFiles, { alerts: config.slo.alerts });
+    let slos = await loadSlos(config.sloFiles, {
+      alerts: config.slo.alerts,
+      timeScale: config.slo.timeScale,
+    });
     const ruleManager = new RuleManager({
       queryApi,
       appendable: storage,
@@ -252,6 +274,7 @@ export async function startServer(
       appendable: storage,
       logger: logger.child({ component: 'slo' }),
       intervalMs: config.slo.evaluationIntervalMs,
+      ...(config.slo.timeScale === 1 ? {} : { queryWindowMs: sloQueryWindowMs(config) }),
     });
     engineOfSlos.load(slos.evaluable);
     sloEngine = engineOfSlos;
@@ -343,7 +366,11 @@ export async function startServer(
         try {
           // Rule and SLO files first: a broken one leaves everything as it was.
           const nextRules = loadRuleFiles(next.ruleFiles).groups;
-          const nextSlos = await loadSlos(next.sloFiles, { alerts: next.slo.alerts });
+          // The time scale is a start-only setting (config.slo): the running one stays.
+          const nextSlos = await loadSlos(next.sloFiles, {
+            alerts: next.slo.alerts,
+            timeScale: config.slo.timeScale,
+          });
           await running.applyConfig(next.scrapeConfigs);
           ruleManager.load([...nextRules, ...nextSlos.alertGroups]);
           engineOfSlos.load(nextSlos.evaluable);

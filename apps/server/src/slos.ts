@@ -9,7 +9,14 @@
  */
 import { parseRuleFile } from '@vigil/rules';
 import type { RuleGroupSpec } from '@vigil/rules';
-import { formatRuleFile, generateRuleGroups, loadSloFiles } from '@vigil/slo';
+import {
+  describeTimeScale,
+  formatRuleFile,
+  generateRuleGroups,
+  loadSloFiles,
+  nominalPeriodMs,
+  scaleSlo,
+} from '@vigil/slo';
 import type { Slo, SloSpecSet } from '@vigil/slo';
 import { expandFilePatterns } from './file-patterns.js';
 
@@ -26,22 +33,33 @@ export interface LoadedSlos {
    * set per SLO, attributed to the SLO's spec file; empty when `alerts` is off.
    */
   readonly alertGroups: readonly RuleGroupSpec[];
+  /**
+   * The demo time scale applied to `evaluable` and `alertGroups` (1 = real
+   * time); `specs` keeps the SLOs as written.
+   */
+  readonly timeScale: number;
 }
 
 /**
  * Expands `patterns` (absolute paths or patterns, as `rule_files`) and loads
  * every file. A plain path that does not exist is an error; a pattern that
- * matches nothing is not.
+ * matches nothing is not. With `timeScale` above 1 (a demo setting), every
+ * evaluable SLO's windows are divided by it (`scaleSlo`) before the engine
+ * and the alert rules see them.
  *
- * @throws VigilError `SLO_SPEC_INVALID` naming the file, the path in it and the rule broken.
+ * @throws VigilError `SLO_SPEC_INVALID` naming the file, the path in it and
+ *   the rule broken, or the SLO whose window the time scale makes shorter than 1 s.
  */
 export async function loadSlos(
   patterns: readonly string[],
-  options: { readonly alerts: boolean },
+  options: { readonly alerts: boolean; readonly timeScale?: number },
 ): Promise<LoadedSlos> {
+  const timeScale = options.timeScale ?? 1;
   const files = expandFilePatterns(patterns);
   const specs = await loadSloFiles(files);
-  const evaluable = specs.slos.filter((slo) => slo.evaluable);
+  const evaluable = specs.slos
+    .filter((slo) => slo.evaluable)
+    .map((slo) => scaleSlo(slo, timeScale));
   const alertGroups: RuleGroupSpec[] = [];
   if (options.alerts) {
     for (const slo of evaluable) {
@@ -51,10 +69,14 @@ export async function loadSlos(
       alertGroups.push(...parseRuleFile(formatRuleFile(generated), slo.source.file));
     }
   }
-  return { specs, files, evaluable, alertGroups };
+  return { specs, files, evaluable, alertGroups, timeScale };
 }
 
-/** "3 SLO(s) for 2 service(s)", or "none (no slo_files)". */
+/**
+ * "3 SLO(s) for 2 service(s)", or "none (no slo_files)"; with a time scale,
+ * what it does to the first SLO's window ("time scale 60x: 30d windows last
+ * 12h — demo only").
+ */
 export function describeSlos(loaded: LoadedSlos | undefined, intervalMs: number): string {
   if (loaded === undefined || loaded.specs.slos.length === 0) return 'none (no slo_files)';
   const services = new Set(loaded.specs.slos.map((s) => s.service)).size;
@@ -64,6 +86,14 @@ export function describeSlos(loaded: LoadedSlos | undefined, intervalMs: number)
     (skipped > 0 ? ` (${skipped} not evaluable: no PromQL SLI)` : '') +
     (loaded.alertGroups.length > 0
       ? `; their alerts in ${loaded.alertGroups.length} rule group(s)`
-      : '')
+      : '') +
+    (loaded.timeScale === 1 ? '' : `; ${timeScaleNote(loaded)}`)
   );
+}
+
+function timeScaleNote(loaded: LoadedSlos): string {
+  const first = loaded.specs.slos.find((s) => s.evaluable);
+  return first === undefined
+    ? describeTimeScale(loaded.timeScale)
+    : describeTimeScale(loaded.timeScale, nominalPeriodMs(first.window));
 }

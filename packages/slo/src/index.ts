@@ -162,5 +162,6 @@ export { recordingQueries, SAMPLE_STEP_SECONDS } from './engine/queries.js';
 export type { EventQueries, SampleQueries, RecordingQueries } from './engine/queries.js';
 export { BucketRing } from './engine/ring.js';
 export type { BucketSums, ExcludedRange } from './engine/ring.js';
+export { scaleSlo, describeTimeScale, MIN_SCALED_WINDOW_MS } from './time-scale.js';
 export { SloEngine, DATA_STATE_CODES } from './engine/engine.js';
 export type { SloEngineOptions, SloEngineLogger, SloCycleStats } from './engine/engine.js';
