@@ -89,7 +89,18 @@ test("burn columns follow the SLOs' alert windows when they are not the default 
       { windowMs: HOUR_MS, window: '1h', errorRatio: 0, burnRate: 0, events: 1 },
     ],
   });
-  assert.deepEqual(burnColumns([s]), ['1h', '2h']);
+  assert.deepEqual(burnColumns([s]), ['5m', '1h', '2h']);
+  // Time-scaled windows (the demo's 60x): the four longest.
+  const scaled = statusFixture('api-c', 0.5, {
+    burnRates: ['5s', '30s', '1m', '2m', '6m', '24m', '1h12m'].map((window, i) => ({
+      windowMs: [5, 30, 60, 120, 360, 1440, 4320][i]! * 1000,
+      window,
+      errorRatio: 0,
+      burnRate: 0,
+      events: 1,
+    })),
+  });
+  assert.deepEqual(burnColumns([scaled]), ['2m', '6m', '24m', '1h12m']);
   assert.deepEqual(burnColumns([statusFixture('api-b', 0.5)]), ['1h', '6h', '1d', '3d']);
 });
 

@@ -32,8 +32,8 @@ export const DEFAULT_BURN_WINDOWS: readonly string[] = ['1h', '6h', '1d', '3d'];
 
 /**
  * The burn-rate columns for `statuses`: `1h 6h 1d 3d` when each SLO with burn
- * rates has all four, else the union of the SLOs' windows of one hour or
- * more (the alert windows' long windows), shortest first, at most four.
+ * rates has all four, else the four longest of the SLOs' windows (custom or
+ * time-scaled alert windows), shortest first.
  */
 export function burnColumns(statuses: readonly SloStatus[]): string[] {
   const withRates = statuses.filter((s) => s.burnRates.length > 0);
@@ -45,11 +45,10 @@ export function burnColumns(statuses: readonly SloStatus[]): string[] {
     return [...DEFAULT_BURN_WINDOWS];
   }
   const byMs = new Map<string, number>();
-  for (const s of withRates)
-    for (const b of s.burnRates) if (b.windowMs >= 3_600_000) byMs.set(b.window, b.windowMs);
+  for (const s of withRates) for (const b of s.burnRates) byMs.set(b.window, b.windowMs);
   return [...byMs.entries()]
     .sort((a, b) => a[1] - b[1])
-    .slice(0, 4)
+    .slice(-4)
     .map(([w]) => w);
 }
 
