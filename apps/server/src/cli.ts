@@ -5,6 +5,7 @@
  * ```
  * vigil server [--config vigil.yml] [--storage.path DIR] [--listen HOST:PORT] [--log.level LEVEL]
  * vigil check config FILE
+ * vigil gameday run SCENARIO.yaml [--server URL] [--report FILE] [--json]
  * vigil --help | --version
  * ```
  *
@@ -29,6 +30,7 @@ import { sloGenerate } from './cli/slo-generate.js';
 import { loadRuleFiles } from './rules.js';
 import { describeSlos, loadSlos } from './slos.js';
 import { budgetCheckCommand } from './cli/budget-check.js';
+import { gamedayCommand } from './cli/gameday.js';
 import { sloReportCommand } from './cli/slo-report.js';
 import { sloStatusCommand } from './cli/slo-status.js';
 import { describeQueryBackend, formatRetention, startServer } from './server.js';
@@ -48,6 +50,8 @@ Commands:
   slo report           Write a monthly SLO report (Markdown, SVG burn-down charts).
   budget check         Deploy gate: exit 0 when the budget policy allows deploying, 1 when not.
   slo generate FILE    Write Prometheus rules (Sloth's names) for SLO specs; see --help.
+  gameday run FILE     Run a game day: inject faults, watch alerts and SLOs, judge, report.
+  gameday validate FILE  Validate game-day scenarios and exit.
 
 Options:
   -h, --help           Show help (also: vigil <command> --help).
@@ -346,6 +350,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       return sloCommand(rest);
     case 'budget':
       return budgetCheckCommand(rest, {
+        stdout: process.stdout,
+        stderr: process.stderr,
+        env: process.env,
+      });
+    case 'gameday':
+      return gamedayCommand(rest, {
         stdout: process.stdout,
         stderr: process.stderr,
         env: process.env,
