@@ -16,7 +16,7 @@ import { httpGamedayApi, listFaults } from '../gameday/http.js';
 import { renderGamedayReport } from '../gameday/report.js';
 import { describeExpectation, formatDuration, runGameday, systemClock } from '../gameday/runner.js';
 import type { GamedayResult } from '../gameday/runner.js';
-import { loadScenario, planFaults, resolveTargets } from '../gameday/scenario.js';
+import { loadScenario, planFaults, resolveServer, resolveTargets } from '../gameday/scenario.js';
 import type { Scenario } from '../gameday/scenario.js';
 import { errorText, fetchSlos, serverUrl } from './slo-client.js';
 import type { CliIo } from './slo-client.js';
@@ -115,15 +115,16 @@ export async function gamedayCommand(args: readonly string[], io: GamedayIo): Pr
   const progress = json ? io.stderr : io.stdout;
   let scenario: Scenario;
   let targets;
+  let fromScenario: string | undefined;
   try {
     scenario = loadScenario(resolve(cwd, files[0]!));
     targets = resolveTargets(scenario, io.env, cwd);
+    if (values.server === undefined) fromScenario = resolveServer(scenario, io.env, cwd);
   } catch (err) {
     io.stderr.write(`vigil gameday: ${errorText(err)}\n`);
     return 2;
   }
-  const server =
-    values.server?.replace(/\/+$/, '') ?? scenario.server ?? serverUrl(undefined, io.env);
+  const server = values.server?.replace(/\/+$/, '') ?? fromScenario ?? serverUrl(undefined, io.env);
   // Check everything the run needs before injecting anything.
   try {
     await fetchSlos(server);

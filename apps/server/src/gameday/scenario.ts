@@ -90,8 +90,11 @@ export interface Scenario {
   readonly description: string;
   /** Where it was read from (for messages and the report). */
   readonly source: string;
-  /** The Vigil server from the file; undefined = `--server`, `VIGIL_URL` or the default. */
-  readonly server: string | undefined;
+  /**
+   * The Vigil server from the file (a URL, or read from the environment or a
+   * JSON file); undefined = `VIGIL_URL` or the default. `--server` wins.
+   */
+  readonly server: ValueSource<string> | undefined;
   readonly targets: ReadonlyMap<string, ScenarioTarget>;
   readonly faults: readonly ScenarioFault[];
   readonly expectations: readonly Expectation[];
@@ -240,7 +243,7 @@ const scenarioSchema = z
       .string()
       .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected 1 to 64 letters, digits, "_", "-" or "."'),
     description: z.string().default(''),
-    server: z.url().optional(),
+    server: z.union([z.url(), fromSource]).optional(),
     duration: duration('duration').optional(),
     settle: duration('settle time').optional(),
     targets: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,40}$/), targetSchema),
@@ -407,7 +410,7 @@ export function parseScenario(document: unknown, source_: string): Scenario {
     name: f.name,
     description: f.description,
     source: source_,
-    server: f.server?.replace(/\/+$/, ''),
+    server: f.server === undefined ? undefined : source<string>(f.server, 'server'),
     targets,
     faults,
     expectations,
@@ -559,6 +562,28 @@ export function resolveTargets(
     }
   }
   return out;
+}
+
+/**
+ * The scenario's server URL (literal, environment variable or JSON file;
+ * relative to `cwd`), or undefined when the scenario names none.
+ *
+ * @throws VigilError `GAMEDAY_SCENARIO_INVALID` when the variable or file is missing.
+ */
+export function resolveServer(
+  scenario: Scenario,
+  env: Readonly<Record<string, string | undefined>>,
+  cwd: string,
+): string | undefined {
+  if (scenario.server === undefined) return undefined;
+  return resolveValue(
+    scenario.server,
+    `${scenario.source}: server`,
+    env,
+    cwd,
+    (v): v is string => typeof v === 'string' && /^https?:\/\//.test(v),
+    (text) => text,
+  ).replace(/\/+$/, '');
 }
 
 /** One SDK fault the runner injects: a scenario fault on one instance, route and method. */
