@@ -187,6 +187,7 @@ export function pct(fraction: number): string {
 export function formatDuration(ms: number): string {
   const sign = ms < 0 ? '-' : '';
   const a = Math.abs(ms);
+  if (a === 0) return '0s';
   if (a < 1000) return `${sign}${Math.round(a)}ms`;
   if (a < 60_000) return `${sign}${Number((a / 1000).toFixed(1))}s`;
   const m = Math.floor(a / 60_000);
