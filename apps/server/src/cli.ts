@@ -50,8 +50,8 @@ Commands:
   slo report           Write a monthly SLO report (Markdown, SVG burn-down charts).
   budget check         Deploy gate: exit 0 when the budget policy allows deploying, 1 when not.
   slo generate FILE    Write Prometheus rules (Sloth's names) for SLO specs; see --help.
-  gameday run FILE     Run a game day: inject faults, watch alerts and SLOs, judge, report.
-  gameday validate FILE  Validate game-day scenarios and exit.
+  gameday run FILE     Game day: inject faults, watch alerts and SLOs, verdicts, report.
+  gameday validate F   Validate game-day scenarios and exit (see vigil gameday --help).
 
 Options:
   -h, --help           Show help (also: vigil <command> --help).

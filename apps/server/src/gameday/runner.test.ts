@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FaultSpec } from '@vigil/sdk';
-import { runGameday } from './runner.js';
+import { formatDuration, runGameday } from './runner.js';
 import type { GamedayApi, GamedayClock, ObservedAlert, ObservedSlo } from './runner.js';
 import { parseScenario, planFaults } from './scenario.js';
 import type { ResolvedTarget } from './scenario.js';
@@ -318,4 +318,39 @@ test('a failed poll is one timeline entry, not one per second, and the run goes 
   assert.ok(
     result.timeline.some((e) => e.offsetMs === 15_000 && e.text === 'the server answers again'),
   );
+});
+
+test('an alert already firing at the start leaves "does not fire" undecided; deep overspend is not a line a second', async () => {
+  const clock = fakeClock();
+  const api = fakeApi(
+    clock,
+    () => [{ labels: { alertname: 'Latency', sloth_severity: 'ticket' }, state: 'firing' }],
+    // From -100% the budget falls by 50 points a second: a line only per quarter of overspend.
+    (t) => [{ id: 'svc-availability', remaining: -1 - Math.floor(t / 1000) * 0.5 }],
+  );
+  const result = await runGameday(SCENARIO, {
+    clock,
+    api,
+    faults: planFaults(SCENARIO, TARGETS, 'abcd1234'),
+  });
+  assert.equal(result.verdicts[1]!.status, 'undecided');
+  assert.match(result.verdicts[1]!.measured, /already firing when the run started/);
+  const budgetLines = result.timeline.filter((e) => e.type === 'slo').map((e) => e.text);
+  // 41 polls from -100% to -2100%; a line when the change is at least a
+  // quarter of the overspend past 100%: 14 lines, not 41.
+  assert.equal(budgetLines.length, 14, budgetLines.join('\n'));
+  assert.equal(budgetLines[13], 'svc-availability budget remaining -2000%');
+  assert.equal(budgetLines[0], 'svc-availability budget remaining -100%');
+});
+
+test('durations print as people read them', () => {
+  assert.deepEqual([0, 250, 4200, 59_960, 60_000, 65_000, 239_600].map(formatDuration), [
+    '0s',
+    '250ms',
+    '4.2s',
+    '1m00s',
+    '1m00s',
+    '1m05s',
+    '4m00s',
+  ]);
 });

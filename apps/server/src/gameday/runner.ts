@@ -113,8 +113,21 @@ export interface GamedayResult {
   readonly leftBehind: readonly string[];
 }
 
-/** A change of budget remaining smaller than this (a fraction) is not a timeline entry. */
-export const BUDGET_CHANGE_STEP = 0.005;
+/**
+ * A change of budget remaining smaller than this (a fraction: one percentage
+ * point) is not a timeline entry; beyond 100% overspent, a change must also
+ * be a quarter of the overspend (so a deeply overspent budget, as in a fresh
+ * demo, does not write a line every second).
+ */
+export const BUDGET_CHANGE_STEP = 0.01;
+
+/** Whether a budget change from `prev` to `next` deserves a timeline entry. */
+function budgetChanged(prev: number | null | undefined, next: number | null): boolean {
+  if (prev === undefined) return true;
+  if (prev === null || next === null) return prev !== next;
+  const step = Math.max(BUDGET_CHANGE_STEP, 0.25 * Math.max(0, Math.abs(prev) - 1));
+  return Math.abs(prev - next) >= step;
+}
 
 function alertKey(labels: Readonly<Record<string, string>>): string {
   return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
@@ -189,9 +202,11 @@ export function formatDuration(ms: number): string {
   const a = Math.abs(ms);
   if (a === 0) return '0s';
   if (a < 1000) return `${sign}${Math.round(a)}ms`;
-  if (a < 60_000) return `${sign}${Number((a / 1000).toFixed(1))}s`;
-  const m = Math.floor(a / 60_000);
-  const s = Math.round((a % 60_000) / 1000);
+  const tenths = Number((a / 1000).toFixed(1));
+  if (tenths < 60) return `${sign}${tenths}s`;
+  const seconds = Math.round(a / 1000);
+  const m = Math.floor(seconds / 60);
+  const s = seconds % 60;
   return `${sign}${m}m${String(s).padStart(2, '0')}s`;
 }
 
@@ -284,14 +299,7 @@ export async function runGameday(scenario: Scenario, options: RunOptions): Promi
           fig.min = s.remaining;
         }
       }
-      const prev = sloRecorded.get(s.id);
-      const changed =
-        prev === undefined ||
-        (prev === null) !== (s.remaining === null) ||
-        (prev !== null &&
-          s.remaining !== null &&
-          Math.abs(prev - s.remaining) >= BUDGET_CHANGE_STEP);
-      if (changed) {
+      if (budgetChanged(sloRecorded.get(s.id), s.remaining)) {
         sloRecorded.set(s.id, s.remaining);
         record(
           'slo',
@@ -421,6 +429,14 @@ export async function runGameday(scenario: Scenario, options: RunOptions): Promi
         const fired = [...firstFiring].filter(([key]) =>
           matches(Object.fromEntries(JSON.parse(key) as [string, string][]), e.alert, e.labels),
         );
+        if (fired.some(([key]) => everFiringAtStart.has(key))) {
+          return {
+            expectation,
+            status: 'undecided',
+            measured:
+              'already firing when the run started (left from before), so the run cannot tell; wait until it resolves and run again',
+          };
+        }
         if (fired.length > 0) {
           const at = Math.min(...fired.map(([, t]) => t));
           return {
