@@ -300,3 +300,45 @@ faults:
   assert.deepEqual(await adminFaults(), []);
   assert.match(readFileSync(join(dir, 'long.md'), 'utf8'), /interrupted before its end/);
 });
+
+test('vigil gameday validate names the file and path; run exits 2 when the server cannot be reached, before injecting', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-gameday-cli-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(
+    join(dir, 'bad.yaml'),
+    'name: bad\ntargets: { users: { url: "http://127.0.0.1:1", token: tttttttttttttttt } }\nfaults:\n  - { target: users, kind: error, start: 1x, duration: 1m }\n',
+  );
+  const bad = await vigil(['gameday', 'validate', 'bad.yaml'], dir).done;
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /bad\.yaml: faults\[0\]\.start: invalid start offset "1x"/);
+
+  const examples = fileURLToPath(new URL('../../../../examples/gamedays/', import.meta.url));
+  const ok = await vigil(
+    [
+      'gameday',
+      'validate',
+      join(examples, 'error-spike.yaml'),
+      join(examples, 'slow-database.yaml'),
+    ],
+    dir,
+  ).done;
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(
+    ok.stdout,
+    /SUCCESS: scenario error-spike: 1 fault\(s\) on 1 target\(s\), 3 expectation\(s\), 3m10s run/,
+  );
+
+  const port = await freePort();
+  writeFileSync(
+    join(dir, 'nowhere.yaml'),
+    `name: nowhere\nserver: http://127.0.0.1:${port}\ntargets: { users: { url: "http://127.0.0.1:${port}", token: tttttttttttttttt } }\nfaults:\n  - { target: users, kind: error, start: 0s, duration: 1m }\n`,
+  );
+  const down = await vigil(['gameday', 'run', 'nowhere.yaml'], dir).done;
+  assert.equal(down.code, 2);
+  assert.match(down.stderr, /cannot reach the Vigil server at http:\/\/127\.0\.0\.1:\d+/);
+  assert.equal(existsSync(join(dir, '.vigil-data')), false);
+
+  const usage = await vigil(['gameday', 'run'], dir).done;
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /usage: vigil gameday run SCENARIO\.yaml/);
+});
