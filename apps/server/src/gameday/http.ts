@@ -6,12 +6,53 @@
  */
 import { ErrorCodes, VigilError } from '@vigil/model';
 import type { FaultSpec } from '@vigil/sdk';
-import { fetchSlos, getApiData } from '../cli/slo-client.js';
 import type { GamedayApi, ObservedAlert, ObservedSlo } from './runner.js';
 import type { ResolvedTarget } from './scenario.js';
 
 /** How long one admin request may take, ms. */
 export const ADMIN_TIMEOUT_MS = 5_000;
+
+/**
+ * How long one read of the server may take, ms: short, so that a slow server
+ * delays neither the fault schedule nor the clean-up on an interrupt by much.
+ */
+export const POLL_TIMEOUT_MS = 5_000;
+
+/**
+ * GETs `path` from the Vigil server and returns the envelope's `data`.
+ *
+ * @throws VigilError `GAMEDAY_TARGET_FAILED` when unreachable, slow (see
+ *   {@link POLL_TIMEOUT_MS}) or not answering with the API's envelope.
+ */
+export async function getServerData(serverUrl: string, path: string): Promise<unknown> {
+  const url = `${serverUrl}${path}`;
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      headers: { accept: 'application/json' },
+      signal: AbortSignal.timeout(POLL_TIMEOUT_MS),
+    });
+  } catch (err) {
+    const cause =
+      err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+    throw failure(
+      `cannot reach the Vigil server at ${url} (${err instanceof Error ? err.message : String(err)}${cause})`,
+      err,
+    );
+  }
+  let body: { status?: unknown; data?: unknown; error?: unknown };
+  try {
+    body = (await response.json()) as typeof body;
+  } catch (err) {
+    throw failure(`${url} answered HTTP ${response.status} without the API's JSON`, err);
+  }
+  if (body.status !== 'success' || !response.ok) {
+    throw failure(
+      `${url} answered HTTP ${response.status}: ${typeof body.error === 'string' ? body.error : 'no error message'}`,
+    );
+  }
+  return body.data;
+}
 
 /** What the admin endpoint answers on GET: the active faults. */
 export interface AdminFault {
@@ -127,18 +168,27 @@ export function httpGamedayApi(
       throw refusal(`${instanceUrl}${t.adminPath}/${id}`, status, json);
     },
     async alerts(): Promise<readonly ObservedAlert[]> {
-      const data = (await getApiData(serverUrl, '/api/v1/alerts')) as {
+      const data = (await getServerData(serverUrl, '/api/v1/alerts')) as {
         alerts?: unknown;
       } | null;
-      if (data === null || !Array.isArray(data.alerts)) return [];
+      if (data === null || !Array.isArray(data.alerts)) {
+        throw failure(`${serverUrl}/api/v1/alerts answered without an alerts list`);
+      }
       return (data.alerts as { labels?: Record<string, string>; state?: string }[]).map((a) => ({
         labels: a.labels ?? {},
         state: a.state ?? 'unknown',
       }));
     },
     async slos(): Promise<readonly ObservedSlo[]> {
-      const data = await fetchSlos(serverUrl);
-      return data.slos.map((s) => ({ id: s.id, remaining: s.budget.remainingFraction }));
+      const data = (await getServerData(serverUrl, '/api/v1/slos')) as {
+        slos?: unknown;
+      } | null;
+      if (data === null || !Array.isArray(data.slos)) {
+        throw failure(`${serverUrl}/api/v1/slos answered without an slos list`);
+      }
+      return (data.slos as { id: string; budget?: { remainingFraction?: number | null } }[]).map(
+        (s) => ({ id: s.id, remaining: s.budget?.remainingFraction ?? null }),
+      );
     },
   };
 }
