@@ -100,7 +100,11 @@ export interface GamedayResult {
   /** Ms since the epoch. */
   readonly startedAtMs: number;
   readonly endedAtMs: number;
-  /** When the first fault was due (the reference of detection times), ms since the epoch. */
+  /**
+   * When the first fault was in place (its admin request answered; the
+   * reference of detection times), ms since the epoch. The planned time when
+   * no fault was added.
+   */
   readonly firstFaultAtMs: number;
   /** `completed`, `interrupted` (signal) or `aborted` (a fault could not be injected). */
   readonly outcome: 'completed' | 'interrupted' | 'aborted';
@@ -228,7 +232,8 @@ export async function runGameday(scenario: Scenario, options: RunOptions): Promi
   const marginMs = options.expiryMarginMs ?? 60_000;
   const startedAtMs = clock.now();
   const runEndMs = startedAtMs + scenario.durationMs;
-  const firstFaultAtMs = startedAtMs + scenario.firstFaultStartMs;
+  let firstFaultAtMs = startedAtMs + scenario.firstFaultStartMs;
+  let anyAdded = false;
   const timeline: TimelineEntry[] = [];
   const record = (type: TimelineEntry['type'], text: string): void => {
     const atMs = clock.now();
@@ -343,6 +348,10 @@ export async function runGameday(scenario: Scenario, options: RunOptions): Promi
       try {
         await api.addFault(p.instanceUrl, { ...p.spec, durationMs: expiryMs });
         active.set(p.spec.id, p);
+        if (!anyAdded) {
+          anyAdded = true;
+          firstFaultAtMs = clock.now();
+        }
         record('fault', `added ${describeFault(p)} (self-expiry in ${formatDuration(expiryMs)})`);
       } catch (err) {
         aborted = `could not add fault ${p.spec.id} on ${p.instanceUrl}: ${err instanceof Error ? err.message : String(err)}`;
