@@ -5,6 +5,7 @@
  * ```
  * vigil server [--config vigil.yml] [--storage.path DIR] [--listen HOST:PORT] [--log.level LEVEL]
  * vigil check config FILE
+ * vigil gameday run SCENARIO.yaml [--server URL] [--report FILE] [--json]
  * vigil --help | --version
  * ```
  *
@@ -32,6 +33,8 @@ Commands:
   slo report           Write a monthly SLO report (Markdown, SVG burn-down charts).
   budget check         Deploy gate: exit 0 when the budget policy allows deploying, 1 when not.
   slo generate FILE    Write Prometheus rules (Sloth's names) for SLO specs; see --help.
+  gameday run FILE     Game day: inject faults, watch alerts and SLOs, verdicts, report.
+  gameday validate F   Validate game-day scenarios and exit (see vigil gameday --help).
 
 Options:
   -h, --help           Show help (also: vigil <command> --help).
@@ -98,6 +101,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       return sloCommand(rest);
     case 'budget':
       return (await import('./cli/budget-check.js')).budgetCheckCommand(rest, {
+        stdout: process.stdout,
+        stderr: process.stderr,
+        env: process.env,
+      });
+    case 'gameday':
+      return (await import('./cli/gameday.js')).gamedayCommand(rest, {
         stdout: process.stdout,
         stderr: process.stderr,
         env: process.env,

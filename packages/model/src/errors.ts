@@ -83,6 +83,9 @@ export const ErrorCodes = {
   CONFIG_INVALID: 'CONFIG_INVALID',
   // Rule files (rules)
   RULES_INVALID: 'RULES_INVALID',
+  // Game days (server)
+  GAMEDAY_SCENARIO_INVALID: 'GAMEDAY_SCENARIO_INVALID',
+  GAMEDAY_TARGET_FAILED: 'GAMEDAY_TARGET_FAILED',
 } as const;
 
 /** One of the stable error codes in {@link ErrorCodes}. */
