@@ -21,8 +21,9 @@ export function launch(env) {
   let text = '';
   child.stdout.on('data', (c) => (text += c.toString('utf8')));
   child.stderr.on('data', (c) => (text += c.toString('utf8')));
+  // 'close', not 'exit': only then has everything the launcher wrote been read.
   const exited = new Promise((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
+    child.once('close', (code, signal) => resolve({ code, signal })),
   );
   return { child, output: () => text, exited };
 }

@@ -207,7 +207,9 @@ async function stop(code) {
   for (const e of children) {
     if (e.child.exitCode !== null && e.child.exitCode !== 0 && e.name !== 'traffic') exitCode = 1;
   }
-  process.exit(exitCode);
+  // Writes to a piped stderr are asynchronous: let the children's last lines
+  // (the traffic's totals) out before exiting.
+  process.stderr.write('', () => process.exit(exitCode));
 }
 
 process.on('SIGINT', () => void stop(0));
@@ -298,7 +300,16 @@ const traffic = start(
   ],
   {},
 );
+// Running means sending: wait for the generator's first line, so that a stop
+// right after start still finds it able to report its totals.
+if (
+  !(await waitUntil('traffic', () => traffic.output.some((l) => l.startsWith('traffic: sending'))))
+) {
+  failStart([traffic]);
+  await new Promise(() => {});
+}
 traffic.ready = true;
+traffic.output.length = 0;
 
 writeFileSync(
   resolve(dataDir, 'demo.json'),

@@ -158,6 +158,9 @@ async function main() {
   const stop = new globalThis.AbortController();
   process.once('SIGINT', () => stop.abort());
   process.once('SIGTERM', () => stop.abort());
+  console.error(
+    `traffic: sending to ${targets.length} instance(s), up to ${peakRatePerSecond} req/s (time scale ${timeScale}x)`,
+  );
   const totals = await runTraffic({
     targets,
     peakRatePerSecond,
