@@ -112,6 +112,20 @@ test('vigil check rules: success with the rule count, failure naming the file an
   r = vigil(['check', 'config', config]);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /bad\.yml/);
+  // ... and the SLO files, under the configured time scale: 30 days / 10^7
+  // makes the 5-minute page window shorter than a second.
+  writeFileSync(
+    join(dir, 'slo.yml'),
+    'service: api\nslos:\n  up:\n    sli: { availability: { expr: up } }\n    target: 99%\n    window: 30d\n',
+  );
+  writeFileSync(config, 'slo_files: [slo.yml]\n');
+  r = vigil(['check', 'config', config]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /1 SLO\(s\) in 1 SLO file\(s\)/);
+  writeFileSync(config, 'slo_files: [slo.yml]\nslo: { time_scale: 10000000 }\n');
+  r = vigil(['check', 'config', config]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /api-up/);
 });
 
 test('vigil slo validate: the three formats, and a rejection naming the file, the path and the rule', (t) => {

@@ -41,7 +41,10 @@ export async function checkConfig(args: string[]): Promise<number> {
       }
       const config = loadConfig(file);
       const rules = loadRuleFiles(config.ruleFiles);
-      const slos = await loadSlos(config.sloFiles, { alerts: config.slo.alerts });
+      const slos = await loadSlos(config.sloFiles, {
+        alerts: config.slo.alerts,
+        timeScale: config.slo.timeScale,
+      });
       process.stdout.write(
         `Checking ${file}\n  SUCCESS: ${config.scrapeConfigs.length} scrape config(s) found; ${rules.files.length} rule file(s); ${slos.specs.slos.length} SLO(s) in ${slos.files.length} SLO file(s); storage ${config.storage.path}; listen ${config.server.listen}\n`,
       );
