@@ -285,6 +285,8 @@ test('the example configuration is valid', () => {
     ['vigil'],
   );
   assert.deepEqual(c.query, { ...DEFAULT_QUERY_CONFIG, remote: undefined });
+  assert.deepEqual(c.sloFiles, []);
+  assert.deepEqual(c.slo, { evaluationIntervalMs: 60_000, alerts: true, timeScale: 1 });
   // The commented-out remote backend is valid once uncommented.
   const text = readFileSync(file, 'utf8').replace(/^ {2}# (remote:| {2})/gm, '  $1');
   const withRemote = parseConfigText(text, 'example');
