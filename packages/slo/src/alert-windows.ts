@@ -21,6 +21,9 @@ export const SRE_WORKBOOK_WINDOWS: readonly AlertWindow[] = [
   { tier: 'ticket', errorBudgetPercent: 10, shortWindowMs: 6 * HOUR_MS, longWindowMs: 3 * DAY_MS },
 ];
 
+/** The no-data alert's `for` when an SLO sets none (`alerting.noDataForMs`), ms: 10 minutes. */
+export const DEFAULT_NO_DATA_FOR_MS = 10 * MINUTE_MS;
+
 /**
  * The nominal length of an SLO window, ms: a rolling window's duration; for
  * calendar windows a fixed stand-in (day 1 d, week 7 d, month 30 d, quarter

@@ -56,6 +56,7 @@ export type { SpecIssue, DocContext } from './spec-issues.js';
 export type { SloDataState, BurnRateFigure, BudgetFigures, SloStatus } from './status.js';
 export {
   SRE_WORKBOOK_WINDOWS,
+  DEFAULT_NO_DATA_FOR_MS,
   nominalPeriodMs,
   alertWindowsOf,
   burnFactor,

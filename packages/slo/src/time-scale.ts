@@ -6,11 +6,8 @@
  * @module
  */
 import { ErrorCodes, VigilError, formatDurationMs } from '@vigil/model';
-import { alertWindowsOf, nominalPeriodMs } from './alert-windows.js';
+import { DEFAULT_NO_DATA_FOR_MS, alertWindowsOf, nominalPeriodMs } from './alert-windows.js';
 import type { AlertWindow, Objective, Slo } from './model.js';
-
-/** The no-data alert's `for` when an SLO does not set one, ms (as rule generation's default). */
-const DEFAULT_NO_DATA_FOR_MS = 10 * 60_000;
 
 /** The shortest window a scaled SLO may have, ms. */
 export const MIN_SCALED_WINDOW_MS = 1000;

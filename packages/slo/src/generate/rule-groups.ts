@@ -12,7 +12,13 @@ import {
   formatGoG,
   formatGoShortest,
 } from '@vigil/model';
-import { SRE_WORKBOOK_WINDOWS, burnFactor, nominalPeriodMs, windowText } from '../alert-windows.js';
+import {
+  DEFAULT_NO_DATA_FOR_MS,
+  SRE_WORKBOOK_WINDOWS,
+  burnFactor,
+  nominalPeriodMs,
+  windowText,
+} from '../alert-windows.js';
 import { errorRatioExpr, renderWindow } from '../model.js';
 import type { AlertTier, AlertWindow, Sli, Slo } from '../model.js';
 import type { AlertWindowCatalog } from './alert-windows-spec.js';
@@ -20,7 +26,6 @@ import { runSloPlugins, type SloRulesPlugin } from './slo-plugins.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
-const DEFAULT_NO_DATA_FOR_MS = 10 * 60_000;
 
 /** A recording rule of a generated group. */
 export interface GeneratedRecordingRule {
