@@ -49,9 +49,10 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { ErrorCodes, VigilError, isValidLabelName, parseDurationMs } from '@vigil/model';
+import { ErrorCodes, VigilError, isValidLabelName } from '@vigil/model';
 import { formatConfigPath, parseScrapeConfigs, parseSizeBytes } from '@vigil/scrape';
 import type { ScrapeConfig } from '@vigil/scrape';
+import { durationString } from './duration-schema.js';
 
 /** Default storage directory, relative to the working directory. */
 export const DEFAULT_STORAGE_PATH = './data';
@@ -171,19 +172,6 @@ export interface ConfigOverrides {
   readonly listenFrom?: string | undefined;
   readonly storagePathFrom?: string | undefined;
 }
-
-const durationString = (what: string) =>
-  z.string().transform((text, ctx) => {
-    try {
-      return parseDurationMs(text);
-    } catch {
-      ctx.addIssue({
-        code: 'custom',
-        message: `invalid ${what} ${JSON.stringify(text)}: expected a duration such as "15s", "1m" or "15d"`,
-      });
-      return z.NEVER;
-    }
-  });
 
 const sizeValue = z.union([z.string(), z.number()]).transform((value, ctx) => {
   try {

@@ -10,8 +10,9 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ErrorCodes, VigilError, parseDurationMs } from '@vigil/model';
+import { ErrorCodes, VigilError } from '@vigil/model';
 import type { FaultSpec, LatencyDistribution } from '@vigil/sdk';
+import { durationString } from '../duration-schema.js';
 
 /** The settle time added after the last fault when `duration` is omitted, ms. */
 export const DEFAULT_SETTLE_MS = 30_000;
@@ -104,19 +105,6 @@ export interface Scenario {
   readonly firstFaultStartMs: number;
 }
 
-const duration = (what: string) =>
-  z.string().transform((text, ctx) => {
-    try {
-      return parseDurationMs(text);
-    } catch {
-      ctx.addIssue({
-        code: 'custom',
-        message: `invalid ${what} ${JSON.stringify(text)}: expected a duration such as "500ms", "30s" or "5m"`,
-      });
-      return z.NEVER;
-    }
-  });
-
 const fraction = z.number().min(0).max(1);
 const labelsSchema = z.record(z.string().min(1), z.string());
 
@@ -154,17 +142,27 @@ const scopeSchema = z
   .strict();
 
 const distributionSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('uniform'), min: duration('delay'), max: duration('delay') }).strict(),
   z
-    .object({ type: z.literal('normal'), mean: duration('delay'), stddev: duration('delay') })
+    .object({
+      type: z.literal('uniform'),
+      min: durationString('delay'),
+      max: durationString('delay'),
+    })
     .strict(),
-  z.object({ type: z.literal('exponential'), mean: duration('delay') }).strict(),
+  z
+    .object({
+      type: z.literal('normal'),
+      mean: durationString('delay'),
+      stddev: durationString('delay'),
+    })
+    .strict(),
+  z.object({ type: z.literal('exponential'), mean: durationString('delay') }).strict(),
 ]);
 
 const faultCommon = {
   target: z.string().min(1),
-  start: duration('start offset'),
-  duration: duration('duration'),
+  start: durationString('start offset'),
+  duration: durationString('duration'),
   scope: scopeSchema.optional(),
   instances: z.array(z.number().int().min(0)).min(1).optional(),
   description: z.string().max(400).optional(),
@@ -183,7 +181,7 @@ const faultSchema = z.discriminatedUnion('kind', [
     .object({
       ...faultCommon,
       kind: z.literal('latency'),
-      delay: duration('delay').optional(),
+      delay: durationString('delay').optional(),
       distribution: distributionSchema.optional(),
       rate: z.number().gt(0).max(1).optional(),
     })
@@ -206,7 +204,7 @@ const expectationSchema = z.union([
     .object({
       alert: z.string().min(1),
       labels: labelsSchema.optional(),
-      fires: z.union([z.literal(false), z.object({ within: duration('duration') }).strict()]),
+      fires: z.union([z.literal(false), z.object({ within: durationString('duration') }).strict()]),
     })
     .strict(),
   z
@@ -244,8 +242,8 @@ const scenarioSchema = z
       .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected 1 to 64 letters, digits, "_", "-" or "."'),
     description: z.string().default(''),
     server: z.union([z.url(), fromSource]).optional(),
-    duration: duration('duration').optional(),
-    settle: duration('settle time').optional(),
+    duration: durationString('duration').optional(),
+    settle: durationString('settle time').optional(),
     targets: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,40}$/), targetSchema),
     faults: z.array(faultSchema).min(1),
     expectations: z.array(expectationSchema).default([]),
