@@ -12,26 +12,10 @@
  *
  * @module
  */
+import { formatGoShortest } from '@vigil/model';
 import type { QueryValue } from '@vigil/promql';
 import type { SeriesLabels } from '@vigil/storage';
 import type { ApiErrorType } from '../status.js';
-
-/** Expands JavaScript's exponent notation (`1e+21`, `1.5e-7`) into plain digits. */
-function expandExponent(text: string): string {
-  const negative = text.startsWith('-');
-  const body = negative ? text.slice(1) : text;
-  const e = body.indexOf('e');
-  const mantissa = body.slice(0, e);
-  const exponent = Number(body.slice(e + 1));
-  const dot = mantissa.indexOf('.');
-  const digits = dot < 0 ? mantissa : mantissa.slice(0, dot) + mantissa.slice(dot + 1);
-  const pointAt = (dot < 0 ? mantissa.length : dot) + exponent;
-  let out: string;
-  if (pointAt <= 0) out = '0.' + '0'.repeat(-pointAt) + digits;
-  else if (pointAt >= digits.length) out = digits + '0'.repeat(pointAt - digits.length);
-  else out = digits.slice(0, pointAt) + '.' + digits.slice(pointAt);
-  return negative ? '-' + out : out;
-}
 
 /**
  * A sample value as Prometheus writes it (Go's `strconv.FormatFloat(v, 'f',
@@ -39,12 +23,7 @@ function expandExponent(text: string): string {
  * included, is `NaN`.
  */
 export function formatSampleValue(value: number): string {
-  if (Number.isNaN(value)) return 'NaN';
-  if (value === Infinity) return '+Inf';
-  if (value === -Infinity) return '-Inf';
-  if (value === 0) return Object.is(value, -0) ? '-0' : '0';
-  const text = String(value);
-  return text.includes('e') ? expandExponent(text) : text;
+  return formatGoShortest(value);
 }
 
 /** A vector or matrix timestamp: whole seconds, then `.mmm` when the ms part is not zero. */
