@@ -1,6 +1,6 @@
-import { ErrorCodes, VigilError } from '@vigil/model';
+import { ErrorCodes, VigilError, parseDurationMs } from '@vigil/model';
 import { formatParseError, parseExpr } from '@vigil/promql';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { renderWindow } from './model.js';
 
 /** One broken rule in a spec: where (path inside the document) and what. */
@@ -95,3 +95,18 @@ export function checkPromql(query: string, path: string, issues: SpecIssue[]): v
 export function hasWindowPlaceholder(query: string): boolean {
   return /\{\{\s*\.window\s*\}\}/.test(query);
 }
+
+/** A positive duration in a spec (`5m`, `30d`, `4w`) → ms; anything else is an issue at its path. */
+export const positiveDuration = z.string().transform((text, ctx) => {
+  try {
+    const ms = parseDurationMs(text);
+    if (ms > 0) return ms;
+  } catch {
+    // reported below
+  }
+  ctx.addIssue({
+    code: 'custom',
+    message: `must be a positive duration such as 5m, 30d or 4w (got "${text}")`,
+  });
+  return z.NEVER;
+});

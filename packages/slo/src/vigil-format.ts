@@ -1,4 +1,4 @@
-import { isValidLabelName, isValidMetricName, parseDurationMs } from '@vigil/model';
+import { isValidLabelName, isValidMetricName } from '@vigil/model';
 import { z } from 'zod';
 import type {
   AlertTier,
@@ -18,6 +18,7 @@ import {
   specInvalid,
   zodIssues,
   type DocContext,
+  positiveDuration,
   type SpecIssue,
 } from './spec-issues.js';
 import { convertPolicy, policySchema } from './policy/policy-spec.js';
@@ -36,20 +37,7 @@ const labelMap = z.record(z.string(), z.string()).superRefine((labels, ctx) => {
       });
 });
 const query = z.string().min(1, 'must be a non-empty PromQL query');
-/** A duration such as `30d` or `200ms`. */
-const duration = z.string().transform((text, ctx) => {
-  try {
-    const ms = parseDurationMs(text);
-    if (ms > 0) return ms;
-  } catch {
-    // reported below
-  }
-  ctx.addIssue({
-    code: 'custom',
-    message: `must be a positive duration such as 5m or 30d (got "${text}")`,
-  });
-  return z.NEVER;
-});
+const duration = positiveDuration;
 /** `99.9%` (a percentage) or `0.999` (a fraction). */
 const target = z.union([z.string(), z.number()]).transform((value, ctx) => {
   const fraction = parseTarget(value);

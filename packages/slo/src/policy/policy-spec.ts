@@ -17,9 +17,9 @@
  *
  * @module
  */
-import { formatDurationMs, parseDurationMs } from '@vigil/model';
+import { formatDurationMs } from '@vigil/model';
 import { z } from 'zod';
-import { childPath, type SpecIssue } from '../spec-issues.js';
+import { childPath, positiveDuration, type SpecIssue } from '../spec-issues.js';
 import {
   DEFAULT_POLICY_THRESHOLDS,
   DEFAULT_STATE_ACTIONS,
@@ -48,19 +48,7 @@ const share = z.union([z.string(), z.number()]).transform((value, ctx) => {
   return fraction;
 });
 
-const duration = z.string().transform((text, ctx) => {
-  try {
-    const ms = parseDurationMs(text);
-    if (ms > 0) return ms;
-  } catch {
-    // reported below
-  }
-  ctx.addIssue({
-    code: 'custom',
-    message: `must be a positive duration such as 1d or 4w (got "${text}")`,
-  });
-  return z.NEVER;
-});
+const duration = positiveDuration;
 
 const ruleState = z.enum(
   ['ship', 'balance', 'reliability-first', 'freeze'],
