@@ -50,9 +50,9 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ErrorCodes, VigilError, isValidLabelName } from '@vigil/model';
-import { formatConfigPath, parseScrapeConfigs, parseSizeBytes } from '@vigil/scrape';
+import { parseScrapeConfigs, parseSizeBytes } from '@vigil/scrape';
 import type { ScrapeConfig } from '@vigil/scrape';
-import { durationString } from './duration-schema.js';
+import { durationString, invalidDocument } from './yaml-schema.js';
 
 /** Default storage directory, relative to the working directory. */
 export const DEFAULT_STORAGE_PATH = './data';
@@ -298,10 +298,6 @@ export function parseListen(text: string): { host: string; port: number } | unde
   return { host: host === '' ? '0.0.0.0' : host, port };
 }
 
-function formatPath(path: readonly PropertyKey[]): string {
-  return formatConfigPath('', path) || '(top level)';
-}
-
 function configError(source: string, path: string, message: string, cause?: unknown): VigilError {
   return new VigilError(ErrorCodes.CONFIG_INVALID, `${source}: ${path}: ${message}.`, {
     cause,
@@ -323,24 +319,7 @@ export function parseConfig(
   overrides: ConfigOverrides = {},
 ): VigilConfig {
   const result = fileSchema.safeParse(document ?? {});
-  if (!result.success) {
-    const issues = result.error.issues.map((issue) => ({
-      path: formatPath(issue.path),
-      message:
-        issue.code === 'unrecognized_keys'
-          ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`
-          : issue.code === 'invalid_key'
-            ? `invalid key: ${issue.issues[0]?.message ?? issue.message}`
-            : issue.message,
-    }));
-    const first = issues[0]!;
-    const more = issues.length > 1 ? ` (and ${issues.length - 1} more problems)` : '';
-    throw new VigilError(
-      ErrorCodes.CONFIG_INVALID,
-      `${source}: ${first.path}: ${first.message}${more}.`,
-      { details: { source, path: first.path, issues } },
-    );
-  }
+  if (!result.success) throw invalidDocument(ErrorCodes.CONFIG_INVALID, source, result.error);
   const f = result.data;
   const g = f.global ?? {};
   const scrapeIntervalMs = g.scrape_interval ?? 60_000;

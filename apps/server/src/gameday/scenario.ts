@@ -12,7 +12,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ErrorCodes, VigilError } from '@vigil/model';
 import type { FaultSpec, LatencyDistribution } from '@vigil/sdk';
-import { durationString } from '../duration-schema.js';
+import { durationString, invalidDocument } from '../yaml-schema.js';
 
 /** The settle time added after the last fault when `duration` is omitted, ms. */
 export const DEFAULT_SETTLE_MS = 30_000;
@@ -250,15 +250,6 @@ const scenarioSchema = z
   })
   .strict();
 
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) {
-    if (typeof p === 'number') out += `[${p}]`;
-    else out += out === '' ? String(p) : `.${String(p)}`;
-  }
-  return out === '' ? '(top level)' : out;
-}
-
 function invalid(source: string, path: string, message: string): VigilError {
   return new VigilError(ErrorCodes.GAMEDAY_SCENARIO_INVALID, `${source}: ${path}: ${message}.`, {
     details: { source, path },
@@ -283,20 +274,7 @@ function source<T>(raw: T | { env?: string; file?: string; field?: string }, fie
 export function parseScenario(document: unknown, source_: string): Scenario {
   const result = scenarioSchema.safeParse(document ?? {});
   if (!result.success) {
-    const issues = result.error.issues.map((issue) => ({
-      path: formatPath(issue.path),
-      message:
-        issue.code === 'unrecognized_keys'
-          ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`
-          : issue.message,
-    }));
-    const first = issues[0]!;
-    const more = issues.length > 1 ? ` (and ${issues.length - 1} more problems)` : '';
-    throw new VigilError(
-      ErrorCodes.GAMEDAY_SCENARIO_INVALID,
-      `${source_}: ${first.path}: ${first.message}${more}.`,
-      { details: { source: source_, path: first.path, issues } },
-    );
+    throw invalidDocument(ErrorCodes.GAMEDAY_SCENARIO_INVALID, source_, result.error);
   }
   const f = result.data;
   const targets = new Map<string, ScenarioTarget>();
