@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { AsyncResource } from 'node:async_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getCorrelation, runWithCorrelation } from './index.js';
-import { getCorrelationState } from './correlation.js';
+import { getCorrelationState, runWithCorrelationField } from './correlation.js';
 
 test('outside any context there are no fields', () => {
   assert.equal(getCorrelation(), undefined);
@@ -112,4 +112,18 @@ test('concurrent contexts do not leak into each other', async () => {
     results,
     Array.from({ length: 20 }, (_, i) => `r${i}`),
   );
+});
+
+test('runWithCorrelationField gives the same fields and fragments as runWithCorrelation', () => {
+  const viaField = runWithCorrelationField('request_id', 'r-"1', () => getCorrelationState());
+  const viaObject = runWithCorrelation({ request_id: 'r-"1' }, () => getCorrelationState());
+  for (const key of ['keys', 'parts', 'json', 'jsonNoTrace', 'fields'] as const) {
+    assert.deepEqual(viaField![key], viaObject![key], key);
+  }
+  assert.ok(Object.isFrozen(viaField!.fields));
+  // Nested inside other fields it merges like runWithCorrelation.
+  runWithCorrelation({ tenant: 'acme', request_id: 'outer' }, () => {
+    const inner = runWithCorrelationField('request_id', 'inner', () => getCorrelation());
+    assert.deepEqual(inner, { tenant: 'acme', request_id: 'inner' });
+  });
 });

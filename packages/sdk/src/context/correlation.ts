@@ -142,6 +142,48 @@ export function runWithCorrelation<T>(fields: CorrelationFields, fn: () => T): T
 }
 
 /**
+ * {@link runWithCorrelation} with one string field, for the per-request hot
+ * path: outside any correlation context (the common case for a request) the
+ * state is built directly instead of through the general merge.
+ *
+ * @internal Used by the HTTP instrumentation; not part of the package surface.
+ */
+export function runWithCorrelationField<T>(key: string, value: string, fn: () => T): T {
+  const outer = storage.getStore();
+  if (outer !== undefined || RESERVED_KEYS.has(key) || isTraceKey(key)) {
+    return storage.run(buildState(outer, { [key]: value }), fn);
+  }
+  return storage.run(new SingleFieldState(key, value), fn);
+}
+
+/** The state of {@link runWithCorrelationField}: its fields object is made when asked for. */
+class SingleFieldState implements CorrelationState {
+  readonly keys: readonly string[];
+  readonly parts: readonly string[];
+  readonly json: string;
+  bindingCheck = -1;
+  bindingOverlap = false;
+  private frozen: CorrelationFields | undefined = undefined;
+
+  constructor(
+    private readonly key: string,
+    private readonly value: string,
+  ) {
+    this.keys = [key];
+    this.json = ',' + JSON.stringify(key) + ':' + JSON.stringify(value);
+    this.parts = [this.json];
+  }
+
+  get jsonNoTrace(): string {
+    return this.json; // the key is never a trace key (see runWithCorrelationField)
+  }
+
+  get fields(): CorrelationFields {
+    return (this.frozen ??= Object.freeze({ [this.key]: this.value }));
+  }
+}
+
+/**
  * Returns the active correlation fields (a frozen object), or `undefined`
  * outside {@link runWithCorrelation}. Constant time, no allocation.
  * Trace ids of an active span are not included: see `currentTraceIds`.

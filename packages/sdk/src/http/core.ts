@@ -13,17 +13,20 @@ import {
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
+  INVALID_SPANID,
+  INVALID_TRACEID,
   TraceFlags,
   context,
-  isSpanContextValid,
   propagation,
   trace,
 } from '@opentelemetry/api';
 import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api';
 import type { Labels } from '@vigil/model';
-import { runWithCorrelation } from '../context/index.js';
+import { runWithCorrelationField } from '../context/correlation.js';
 import type { Logger } from '../log/index.js';
-import { Counter, Gauge, Histogram, sharedMetric } from '../metrics/index.js';
+import { Counter, Gauge, Histogram, OVERFLOW_LABELS_TEXT, sharedMetric } from '../metrics/index.js';
+import type { CounterChild, HistogramChild } from '../metrics/index.js';
+import { SerializedKeySet, writeSerializedLine } from '../log/serialized-line.js';
 import type { Registry } from '../metrics/index.js';
 import { currentRuntime } from '../runtime/state.js';
 import type { FaultDecision, FaultInjector } from '../faults/index.js';
@@ -198,6 +201,19 @@ function splitHost(host: string): { address: string; port: number | undefined } 
   return { address: host, port: undefined };
 }
 
+// A server sees one Host value nearly always: the last one is parsed once.
+let lastHost = '';
+let lastHostParts: { address: string; port: number | undefined } = { address: '', port: undefined };
+
+function hostParts(host: string): { address: string; port: number | undefined } {
+  if (host !== lastHost) {
+    lastHostParts = splitHost(host);
+    lastHostParts.address = truncate(lastHostParts.address, 256);
+    lastHost = host;
+  }
+  return lastHostParts;
+}
+
 function onResponseClose(this: ServerResponse & Carrier): void {
   const record = this[kRecord];
   if (record === undefined) return;
@@ -225,6 +241,8 @@ export class HttpInstrumentation {
   private readonly requestIdHeader: string;
   /** The fault injector, when one is configured. */
   readonly faults: FaultInjector | undefined;
+  /** Resolved children by route, method and status. */
+  private readonly series = new Map<string, Map<string, Map<string, HttpSeries>>>();
 
   constructor(options: HttpInstrumentationOptions = {}) {
     const registry = options.registry ?? currentRuntime().registry;
@@ -411,7 +429,9 @@ export class HttpInstrumentation {
     (req as IncomingMessage & Carrier)[kRecord] = record;
     (res as ServerResponse & Carrier)[kRecord] = record;
     this.inFlight.inc();
-    res.once('close', onResponseClose);
+    // `on`, not `once`: the listener clears the record, so a second 'close'
+    // does nothing, and `once` costs a wrapper per request.
+    res.on('close', onResponseClose);
     return record;
   }
 
@@ -428,7 +448,7 @@ export class HttpInstrumentation {
     const hasBody =
       req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
     const inner = (): T =>
-      runWithCorrelation({ request_id: record.requestId }, () => {
+      runWithCorrelationField('request_id', record.requestId, () => {
         if (hasBody) bindListenersToContext(req);
         return fn();
       });
@@ -463,8 +483,8 @@ export class HttpInstrumentation {
     }
     const host = req.headers.host;
     if (host !== undefined) {
-      const { address, port } = splitHost(host);
-      attributes['server.address'] = truncate(address, 256);
+      const { address, port } = hostParts(host);
+      attributes['server.address'] = address;
       if (port !== undefined) attributes['server.port'] = port;
     }
     const agent = req.headers['user-agent'];
@@ -500,7 +520,9 @@ export class HttpInstrumentation {
     let spanId: string | undefined;
     if (span !== undefined) {
       const sc = span.spanContext();
-      if (isSpanContextValid(sc)) {
+      // The span came from a tracer: its ids are either well-formed or the
+      // all-zero ids of a no-op span, so comparing with those suffices.
+      if (sc.traceId !== INVALID_TRACEID && sc.spanId !== INVALID_SPANID) {
         traceId = sc.traceId;
         spanId = sc.spanId;
         // Exemplars point at traces that exist: sampled ones only.
@@ -527,9 +549,9 @@ export class HttpInstrumentation {
       span.end();
     }
 
-    const labels = { method, route, status };
-    this.requests.inc(labels);
-    this.duration.observe(labels, durationSeconds, exemplar);
+    const series = this.seriesFor(method, route, status);
+    series.requests.inc();
+    series.duration.observe(durationSeconds, exemplar);
     const reqBytes = contentLength(record.req.headers['content-length']);
     const resBytes = completed ? contentLength(res.getHeader('content-length')) : undefined;
     if (reqBytes !== undefined) this.requestSize.observe({ method, route }, reqBytes);
@@ -539,12 +561,35 @@ export class HttpInstrumentation {
     const logger = this.logger ?? currentRuntime().logger;
     const level = statusCode >= 500 ? 'error' : statusCode >= 400 ? 'warn' : 'info';
     if (!logger.isLevelEnabled(level)) return;
+    const durationMs = Math.round(durationSeconds * 1e6) / 1e3;
+    const msg = completed ? 'request completed' : 'request aborted by the client';
+    if (record.faultIds === undefined && record.error === undefined) {
+      // The common line, written from members serialised here (see
+      // log/serialized-line.ts); the logger refuses when it would differ.
+      const members =
+        `"method":${jsonString(record.req.method)},"route":${jsonString(route)}` +
+        `,"path":${jsonString(truncate(record.path, MAX_LOGGED_PATH_LENGTH))}` +
+        `,"status":${statusCode},"duration_ms":${durationMs}` +
+        `,"request_id":${jsonString(record.requestId)}` +
+        (reqBytes === undefined ? '' : `,"req_bytes":${reqBytes}`) +
+        (resBytes === undefined ? '' : `,"res_bytes":${resBytes}`) +
+        (traceId === undefined ? '' : `,"trace_id":"${traceId}","span_id":"${spanId}"`);
+      const written = writeSerializedLine(
+        logger,
+        level,
+        ACCESS_LOG_KEYS,
+        traceId === undefined ? ACCESS_LOG_NAMED : ACCESS_LOG_NAMED_TRACED,
+        members,
+        completed ? '"request completed"' : '"request aborted by the client"',
+      );
+      if (written) return;
+    }
     const fields: Record<string, unknown> = {
       method: record.req.method,
       route,
       path: truncate(record.path, MAX_LOGGED_PATH_LENGTH),
       status: statusCode,
-      duration_ms: Math.round(durationSeconds * 1e6) / 1e3,
+      duration_ms: durationMs,
       request_id: record.requestId,
     };
     if (reqBytes !== undefined) fields.req_bytes = reqBytes;
@@ -555,8 +600,75 @@ export class HttpInstrumentation {
     }
     if (record.faultIds !== undefined) fields.faults = record.faultIds;
     if (record.error !== undefined) fields.err = record.error;
-    logger[level](fields, completed ? 'request completed' : 'request aborted by the client');
+    logger[level](fields, msg);
   }
+
+  /** The request counter and duration histogram of one label set, resolved once. */
+  private seriesFor(method: string, route: string, status: string): HttpSeries {
+    // Nested maps rather than one joined key: these strings are the same
+    // objects request after request, with their hashes already computed.
+    let byMethod = this.series.get(route);
+    if (byMethod === undefined)
+      this.series.set(route, (byMethod = new Map<string, Map<string, HttpSeries>>()));
+    let byStatus = byMethod.get(method);
+    if (byStatus === undefined) byMethod.set(method, (byStatus = new Map<string, HttpSeries>()));
+    let series = byStatus.get(status);
+    // A child removed by `remove()`/`reset()` or expiry is looked up again:
+    // the label set may have been re-created meanwhile under another child.
+    if (series === undefined || !series.requests.attached || !series.duration.attached) {
+      const labels = { method, route, status };
+      series = { requests: this.requests.labels(labels), duration: this.duration.labels(labels) };
+      // Bounded like the series themselves (routes are templates). The
+      // overflow series of a full metric is not kept: the label set gets its
+      // own series once there is room again.
+      if (
+        series.requests.labelsText !== OVERFLOW_LABELS_TEXT &&
+        series.duration.labelsText !== OVERFLOW_LABELS_TEXT
+      ) {
+        byStatus.set(status, series);
+      }
+    }
+    return series;
+  }
+}
+
+/** The children of one `{method, route, status}` label set. */
+interface HttpSeries {
+  readonly requests: CounterChild;
+  readonly duration: HistogramChild;
+}
+
+/** Every key of the access log's fast path (all primitive values). */
+const ACCESS_LOG_KEYS = new SerializedKeySet([
+  'method',
+  'route',
+  'path',
+  'status',
+  'duration_ms',
+  'request_id',
+  'req_bytes',
+  'res_bytes',
+  'trace_id',
+  'span_id',
+]);
+/** Keys a line names that the correlation context also carries. */
+const ACCESS_LOG_NAMED: ReadonlySet<string> = new Set(['request_id']);
+const ACCESS_LOG_NAMED_TRACED: ReadonlySet<string> = new Set(['request_id', 'trace_id', 'span_id']);
+
+/**
+ * `JSON.stringify(text)` (`null` for undefined), with the common case of a
+ * string that needs no escaping found by one scan instead of a call.
+ */
+function jsonString(text: string | undefined): string {
+  if (text === undefined) return 'null';
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    // Quote, backslash, control characters and surrogates (a lone one is escaped).
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) {
+      return JSON.stringify(text);
+    }
+  }
+  return '"' + text + '"';
 }
 
 /**

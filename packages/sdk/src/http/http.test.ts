@@ -677,6 +677,51 @@ test('two instrumented servers share the HTTP metrics of one registry', async (t
   );
 });
 
+test('node:http: access-log lines escape hostile paths exactly', async (t) => {
+  const f = await start(t, 'node:http');
+  // Quotes and backslashes reach the handler unencoded over a raw socket
+  // (Node's parser refuses bytes above ASCII); the line must stay one valid
+  // JSON object with the path as sent.
+  const hostile = '/q"uote\\back/{a|b}';
+  const raw = await rawRequest(
+    f.base,
+    `GET ${hostile} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+  );
+  assert.match(raw, /^HTTP\/1\.1 404/);
+  const [line] = await accessLine(f);
+  assert.equal(line!.path, hostile);
+  assert.equal(line!.route, 'unmatched');
+});
+
+test('the HTTP series survive reset() and remove(), also when someone re-creates them first', async (t) => {
+  const registry = new Registry();
+  const server = createServer(
+    instrumentHttp((_req, res) => res.end('ok'), { registry, routes: ['/'], accessLog: false }),
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise((resolve) => server.close(resolve)));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const series = 'http_requests_total{method="GET",route="/",status="200"}';
+  const requests = registry.getSingleMetric('http_requests_total') as unknown as {
+    reset(): void;
+    remove(labels: Record<string, string>): void;
+    inc(labels: Record<string, string>): void;
+  };
+  const hit = async (expected: number): Promise<void> => {
+    await (await fetch(url)).text();
+    await until(async () => ((await sample(registry, series)) === expected ? true : undefined));
+  };
+  await hit(1);
+  requests.reset();
+  await hit(1);
+  // The label set is re-created by another writer before the next request:
+  // the request must be counted in that exposed series, not a stale one.
+  requests.remove({ method: 'GET', route: '/', status: '200' });
+  requests.inc({ method: 'GET', route: '/', status: '200' });
+  await hit(2);
+  await hit(3);
+});
+
 function rawRequest(base: string, text: string): Promise<string> {
   const url = new URL(base);
   return new Promise((resolve, reject) => {

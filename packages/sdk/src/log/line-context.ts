@@ -97,14 +97,16 @@ function mayBeBound(state: CorrelationState | undefined, ids: TraceIds | undefin
   return state.bindingOverlap;
 }
 
+/** Whether the line's own fields name `key` (see {@link correlationFragment}). */
+export type ExplicitKeys = (key: string) => boolean;
+
 function explicitlyGiven(
   key: string,
-  fields: Record<string, unknown> | undefined,
+  explicit: ExplicitKeys | undefined,
   bindingKeys: ReadonlySet<string> | undefined,
 ): boolean {
   return (
-    (fields !== undefined && fields[key] !== undefined && Object.hasOwn(fields, key)) ||
-    (bindingKeys !== undefined && bindingKeys.has(key))
+    (explicit !== undefined && explicit(key)) || (bindingKeys !== undefined && bindingKeys.has(key))
   );
 }
 
@@ -113,14 +115,14 @@ function explicitlyGiven(
  *
  * @param state the active correlation state
  * @param ids the active span's ids (they replace the context's trace ids)
- * @param explicit the logged object when it names a correlation or trace key
- *   (its keys are then left out), else `undefined`
+ * @param explicit when the line's own fields name a correlation or trace key,
+ *   tells which keys they name (those are left out), else `undefined`
  * @param owner the logger, whose bindings are left out too
  */
 export function correlationFragment(
   state: CorrelationState | undefined,
   ids: TraceIds | undefined,
-  explicit: Record<string, unknown> | undefined,
+  explicit: ExplicitKeys | undefined,
   owner: LineOwner | undefined,
 ): string {
   if (state === undefined && ids === undefined) return '';

@@ -29,6 +29,7 @@ import {
   setPendingFragment,
   timeAndCorrelation,
 } from './line-context.js';
+import { kSerializedLines, type SerializedLineSupport } from './serialized-line.js';
 import type { LineOwner } from './line-context.js';
 
 /**
@@ -215,12 +216,23 @@ function wrapWrite(original: PinoWrite, transform: FieldTransform): PinoWrite {
       if (namedCorrelationKey) explicit = transformed;
       fields = transformed;
     }
-    setPendingFragment(correlationFragment(state, ids, explicit, this as unknown as LineOwner));
+    setPendingFragment(
+      correlationFragment(
+        state,
+        ids,
+        explicit === undefined ? undefined : (key) => givenIn(explicit, key),
+        this as unknown as LineOwner,
+      ),
+    );
     original.call(this, fields, msg, level);
   };
 }
 
 const NO_KEYS: readonly string[] = [];
+
+function givenIn(fields: Record<string, unknown>, key: string): boolean {
+  return fields[key] !== undefined && Object.hasOwn(fields, key);
+}
 
 /**
  * Creates a logger writing JSON lines:
@@ -262,7 +274,8 @@ export function createLogger(options: LoggerOptions): Logger {
       'redact.censor must be a string, for example "[Redacted]".',
     );
   }
-  const transform = fieldTransform(compileRedactPaths(paths), censor);
+  const compiledPaths = compileRedactPaths(paths);
+  const transform = fieldTransform(compiledPaths, censor);
 
   const base = transform({
     pid: process.pid,
@@ -300,6 +313,15 @@ export function createLogger(options: LoggerOptions): Logger {
   }
   target[writeSym] = wrapWrite(target[writeSym] as PinoWrite, transform);
   target[kBindingKeys] = registerBindingKeys(undefined, Object.keys(base));
+  // What a line written from pre-serialised fields must match (see
+  // serialized-line.ts); children inherit it and are checked against it.
+  const support: SerializedLineSupport = {
+    redactRoot: compiledPaths,
+    serializers: target[symbols.serializersSym],
+    stringifiers: target[symbols.stringifiersSym],
+    end: target[symbols.endSym],
+  };
+  target[kSerializedLines] = support;
 
   // Taken off the instance to be called with each child as `this`.
   // eslint-disable-next-line @typescript-eslint/unbound-method

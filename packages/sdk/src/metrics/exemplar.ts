@@ -66,25 +66,44 @@ export function makeExemplar(
   timestampMs: number,
 ): ExemplarRecord | VigilError {
   let text = '';
-  let length = 0;
+  let units = 0;
   for (const name in labels) {
     const v = labels[name];
-    if (!isValidLabelName(name) || typeof v !== 'string') {
+    if (!isKnownLabelName(name) || typeof v !== 'string') {
       return new VigilError(
         ErrorCodes.EXEMPLAR_INVALID,
         `Metric "${metric}": exemplar label ${JSON.stringify(name)} must be a valid label name ` +
           `with a string value.`,
       );
     }
-    length += name.length + codePoints(v);
+    units += name.length + v.length;
     text += (text === '' ? '' : ',') + name + '="' + escapeLabelValue(v) + '"';
   }
-  if (length > MAX_EXEMPLAR_LABEL_CHARS) {
-    return new VigilError(
-      ErrorCodes.EXEMPLAR_INVALID,
-      `Metric "${metric}": exemplar labels are ${length} characters long; OpenMetrics allows ` +
-        `${MAX_EXEMPLAR_LABEL_CHARS} for names and values together. Keep only the trace id.`,
-    );
+  // UTF-16 units are never fewer than code points: count exactly only when
+  // the cheap count is over the limit.
+  if (units > MAX_EXEMPLAR_LABEL_CHARS) {
+    let length = 0;
+    for (const name in labels) length += name.length + codePoints(labels[name] as string);
+    if (length > MAX_EXEMPLAR_LABEL_CHARS) {
+      return new VigilError(
+        ErrorCodes.EXEMPLAR_INVALID,
+        `Metric "${metric}": exemplar labels are ${length} characters long; OpenMetrics allows ` +
+          `${MAX_EXEMPLAR_LABEL_CHARS} for names and values together. Keep only the trace id.`,
+      );
+    }
   }
+  // Flattened now: the text outlives the label values it was built from
+  // (trace ids may be slices of a larger string, which a flat copy lets go).
+  text.charCodeAt(0);
   return { labelsText: text, value, timestampMs };
+}
+
+/** Label names already found valid; exemplars reuse a handful (`trace_id`, `span_id`). */
+const validNames = new Set<string>();
+
+function isKnownLabelName(name: string): boolean {
+  if (validNames.has(name)) return true;
+  if (!isValidLabelName(name)) return false;
+  if (validNames.size < 64) validNames.add(name);
+  return true;
 }

@@ -4,6 +4,7 @@
  * installs them and removes them on shutdown.
  */
 import { TraceFlags, isSpanContextValid, trace } from '@opentelemetry/api';
+import type { SpanContext } from '@opentelemetry/api';
 import type { Labels } from '@vigil/model';
 import { setTraceContextProvider } from '../context/index.js';
 import type { TraceIds } from '../context/index.js';
@@ -16,9 +17,17 @@ import { setExemplarProvider } from '../metrics/index.js';
  */
 export function activeTraceIds(): TraceIds | undefined {
   const sc = trace.getActiveSpan()?.spanContext();
-  if (sc === undefined || !isSpanContextValid(sc)) return undefined;
-  return { trace_id: sc.traceId, span_id: sc.spanId };
+  if (sc === undefined) return undefined;
+  // The lines of one request share its span context: validate it once.
+  if (sc !== lastContext) {
+    lastContext = sc;
+    lastIds = isSpanContextValid(sc) ? { trace_id: sc.traceId, span_id: sc.spanId } : undefined;
+  }
+  return lastIds;
 }
+
+let lastContext: SpanContext | undefined;
+let lastIds: TraceIds | undefined;
 
 /**
  * Exemplar labels `{ trace_id, span_id }` of the active span when it is

@@ -12,6 +12,7 @@
  */
 import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { PooledRandomIdGenerator } from './id-generator.js';
 import { ExportResultCode } from '@opentelemetry/core';
 import type { ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -224,6 +225,7 @@ export function startTracing(options: TracingOptions = {}): TracingHandle {
   const tracerProvider = new BasicTracerProvider({
     resource: defaultResource().merge(resourceFromAttributes(config.resourceAttributes)),
     sampler: buildSampler(config.sampler),
+    idGenerator: new PooledRandomIdGenerator(),
     spanProcessors: [processor],
   });
 
