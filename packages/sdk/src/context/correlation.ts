@@ -10,6 +10,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { diagWarnOnce } from '../diag.js';
+import { jsonString } from './json-string.js';
 import { ErrorCodes } from '@vigil/model';
 
 /** A value a correlation field may take. Strings are the norm. */
@@ -156,6 +157,18 @@ export function runWithCorrelationField<T>(key: string, value: string, fn: () =>
   return storage.run(new SingleFieldState(key, value), fn);
 }
 
+// `,"key":` of the keys runWithCorrelationField is called with (a handful).
+const keyPrefixes = new Map<string, string>();
+
+function keyPrefix(key: string): string {
+  let prefix = keyPrefixes.get(key);
+  if (prefix === undefined) {
+    prefix = ',' + JSON.stringify(key) + ':';
+    if (keyPrefixes.size < 64) keyPrefixes.set(key, prefix);
+  }
+  return prefix;
+}
+
 /** The state of {@link runWithCorrelationField}: its fields object is made when asked for. */
 class SingleFieldState implements CorrelationState {
   readonly keys: readonly string[];
@@ -170,7 +183,7 @@ class SingleFieldState implements CorrelationState {
     private readonly value: string,
   ) {
     this.keys = [key];
-    this.json = ',' + JSON.stringify(key) + ':' + JSON.stringify(value);
+    this.json = keyPrefix(key) + jsonString(value);
     this.parts = [this.json];
   }
 

@@ -23,6 +23,7 @@ import {
 import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api';
 import type { Labels } from '@vigil/model';
 import { runWithCorrelationField } from '../context/correlation.js';
+import { jsonString } from '../context/json-string.js';
 import type { Logger } from '../log/index.js';
 import { Counter, Gauge, Histogram, OVERFLOW_LABELS_TEXT, sharedMetric } from '../metrics/index.js';
 import type { CounterChild, HistogramChild } from '../metrics/index.js';
@@ -654,22 +655,6 @@ const ACCESS_LOG_KEYS = new SerializedKeySet([
 /** Keys a line names that the correlation context also carries. */
 const ACCESS_LOG_NAMED: ReadonlySet<string> = new Set(['request_id']);
 const ACCESS_LOG_NAMED_TRACED: ReadonlySet<string> = new Set(['request_id', 'trace_id', 'span_id']);
-
-/**
- * `JSON.stringify(text)` (`null` for undefined), with the common case of a
- * string that needs no escaping found by one scan instead of a call.
- */
-function jsonString(text: string | undefined): string {
-  if (text === undefined) return 'null';
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    // Quote, backslash, control characters and surrogates (a lone one is escaped).
-    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) {
-      return JSON.stringify(text);
-    }
-  }
-  return '"' + text + '"';
-}
 
 /**
  * Answers a request with an injected error: the fault's status, a JSON body
