@@ -4,17 +4,23 @@
  * (`instrumentHttp`): RED metrics in the default registry, a server span per
  * request (tracing set up by `startTracing`, AlwaysOn sampling, spans counted
  * and discarded by the exporter both traced variants use), and an access-log
- * line per request from Vigil's logger to `/dev/null`. Started by
- * http.bench.ts.
+ * line per request from Vigil's logger to `/dev/null` through the
+ * destination its logger uses by default (`createLogDestination`). Started
+ * by http.bench.ts.
  *
  * For attributing the cost, `--tracing=off` runs without tracing (no tracer
  * provider, `spans: false`) and `--log=off` without the access log
  * (`accessLog: false`); metrics are always on.
  */
 import { createServer } from 'node:http';
-import { pino } from 'pino';
 import { parseExposition } from '@vigil/exposition';
-import { createLogger, defaultRegistry, instrumentHttp, startTracing } from '@vigil/sdk';
+import {
+  createLogDestination,
+  createLogger,
+  defaultRegistry,
+  instrumentHttp,
+  startTracing,
+} from '@vigil/sdk';
 import { BODY, CountingSpanExporter, ROUTE, serveBenchmark } from './protocol.js';
 
 const args = new Set(process.argv.slice(2));
@@ -27,7 +33,7 @@ const tracing = tracingOn
   : undefined;
 // The lines are counted on their way to /dev/null, so that the benchmark can
 // check that every request really wrote one.
-const devNull = pino.destination({ dest: '/dev/null', sync: false });
+const devNull = createLogDestination({ dest: '/dev/null' });
 let logLines = 0;
 const logger = createLogger({
   service: 'bench-http',

@@ -86,6 +86,8 @@ export type {
 } from './process/index.js';
 export {
   createLogger,
+  createLogDestination,
+  DEFAULT_MAX_PENDING_LOG_CHARS,
   flushLogger,
   installDiagnosticLogger,
   LOG_LEVELS,
@@ -102,6 +104,8 @@ export type {
   Logger,
   LoggerOptions,
   LogDestination,
+  BatchedLogDestination,
+  LogDestinationOptions,
   LogLevel,
   RedactOptions,
   SerializedError,

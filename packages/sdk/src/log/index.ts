@@ -1,5 +1,7 @@
 export { createLogger, flushLogger, installDiagnosticLogger } from './logger.js';
 export type { Logger, LoggerOptions, LogDestination } from './logger.js';
+export { createLogDestination, DEFAULT_MAX_PENDING_LOG_CHARS } from './destination.js';
+export type { BatchedLogDestination, LogDestinationOptions } from './destination.js';
 export { LOG_LEVELS, DEFAULT_LOG_LEVEL, resolveLogLevel } from './levels.js';
 export type { LogLevel } from './levels.js';
 export { DEFAULT_REDACT_PATHS, DEFAULT_CENSOR, MAX_ARRAY_SCAN } from './redact.js';

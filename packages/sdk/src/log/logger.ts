@@ -5,7 +5,7 @@
  */
 import { hostname } from 'node:os';
 import { IncomingMessage, ServerResponse } from 'node:http';
-import { pino, destination as pinoDestination, stdSerializers, symbols } from 'pino';
+import { pino, stdSerializers, symbols } from 'pino';
 import type { DestinationStream, Logger as PinoLogger, LoggerOptions as PinoOptions } from 'pino';
 import { ErrorCodes, VigilError } from '@vigil/model';
 import { setDiagnosticSink } from '../diag.js';
@@ -30,6 +30,7 @@ import {
   timeAndCorrelation,
 } from './line-context.js';
 import { kSerializedLines, type SerializedLineSupport } from './serialized-line.js';
+import { createLogDestination } from './destination.js';
 import type { LineOwner } from './line-context.js';
 
 /**
@@ -60,9 +61,9 @@ export interface LoggerOptions {
   /** Redaction of secret fields; see {@link RedactOptions}. Default: {@link DEFAULT_REDACT_PATHS}. */
   redact?: RedactOptions;
   /**
-   * Where lines go. Default: standard output through an asynchronous
-   * `pino.destination(1)`, flushed on process exit. Call {@link flushLogger}
-   * before exiting on purpose.
+   * Where lines go. Default: standard output through
+   * {@link createLogDestination}: the lines of one turn of the event loop
+   * are written together at its end, and on process exit.
    */
   destination?: LogDestination;
   /** When true, SDK diagnostics are written through this logger ({@link installDiagnosticLogger}). */
@@ -299,7 +300,7 @@ export function createLogger(options: LoggerOptions): Logger {
       level: (label) => ({ level: label }),
     },
   };
-  const dest = options.destination ?? pinoDestination({ dest: 1, sync: false });
+  const dest = options.destination ?? createLogDestination();
   const logger = pino(pinoOptions, dest);
 
   const target = logger as unknown as LineOwner & Record<symbol, unknown>;
