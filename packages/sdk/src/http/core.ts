@@ -22,7 +22,8 @@ import {
 } from '@opentelemetry/api';
 import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api';
 import type { Labels } from '@vigil/model';
-import { runWithCorrelationField } from '../context/correlation.js';
+import { runWithContextAndField, runWithCorrelationField } from '../context/correlation.js';
+import { frameContextEnabled } from '../tracing/context-manager.js';
 import { jsonString } from '../context/json-string.js';
 import type { Logger } from '../log/index.js';
 import { Counter, Gauge, Histogram, OVERFLOW_LABELS_TEXT, sharedMetric } from '../metrics/index.js';
@@ -448,12 +449,19 @@ export class HttpInstrumentation {
     // of whoever emits, as they would without Vigil).
     const hasBody =
       req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
-    const inner = (): T =>
-      runWithCorrelationField('request_id', record.requestId, () => {
-        if (hasBody) bindListenersToContext(req);
-        return fn();
-      });
-    return record.context === undefined ? inner() : context.with(record.context, inner);
+    const body = hasBody
+      ? (): T => {
+          bindListenersToContext(req);
+          return fn();
+        }
+      : fn;
+    const otel = record.context;
+    if (otel === undefined) return runWithCorrelationField('request_id', record.requestId, body);
+    // With Vigil's context manager both live in one store: one update.
+    if (frameContextEnabled()) {
+      return runWithContextAndField(otel, 'request_id', record.requestId, body);
+    }
+    return context.with(otel, () => runWithCorrelationField('request_id', record.requestId, body));
   }
 
   /**

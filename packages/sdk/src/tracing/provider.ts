@@ -11,7 +11,7 @@
  * reported by a warning at most once a minute.
  */
 import { context, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { VigilContextManager } from './context-manager.js';
 import { PooledRandomIdGenerator } from './id-generator.js';
 import { ExportResultCode } from '@opentelemetry/core';
 import type { ExportResult } from '@opentelemetry/core';
@@ -229,7 +229,7 @@ export function startTracing(options: TracingOptions = {}): TracingHandle {
     spanProcessors: [processor],
   });
 
-  const contextManager = new AsyncLocalStorageContextManager();
+  const contextManager = new VigilContextManager();
   let ownsTrace = false;
   let ownsContext = false;
   let ownsPropagator = false;
