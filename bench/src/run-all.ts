@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fmt, type Comparison } from './harness.js';
 
@@ -18,6 +18,10 @@ const benches = readdirSync(here)
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
   .sort();
 
+// Only results this invocation wrote count as run: bench/results also holds
+// files of earlier (possibly quick or partial) runs, whose figures must not
+// replace the rows of the previous file.
+const startedMs = Date.now();
 let failed = false;
 for (const file of benches) {
   console.log(`\n### ${file}`);
@@ -32,9 +36,10 @@ for (const file of benches) {
 }
 
 const resultsDir = join(here, '..', 'results');
+const writtenNow = (f: string): boolean => statSync(join(resultsDir, f)).mtimeMs >= startedMs;
 const all: Comparison[] = existsSync(resultsDir)
   ? readdirSync(resultsDir)
-      .filter((f) => f.endsWith('.json'))
+      .filter((f) => f.endsWith('.json') && writtenNow(f))
       .sort()
       .flatMap((f) => JSON.parse(readFileSync(join(resultsDir, f), 'utf8')) as Comparison[])
   : [];
@@ -77,7 +82,7 @@ const rows = [
 const sections: { suite: string; lines: string[] }[] = [];
 if (existsSync(resultsDir)) {
   for (const f of readdirSync(resultsDir)
-    .filter((x) => x.endsWith('.md'))
+    .filter((x) => x.endsWith('.md') && writtenNow(x))
     .sort()) {
     const suite = f.slice(0, -'.md'.length);
     sections.push({

@@ -10,7 +10,15 @@ import type { Server } from 'node:http';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-node';
 
 /** The variants a server program can be, by the name the benchmark reports. */
-export type VariantName = 'bare' | 'vigil' | 'otel-prom' | 'vigil-no-tracing' | 'vigil-no-log';
+export type VariantName =
+  | 'bare'
+  | 'vigil'
+  | 'otel-prom'
+  | 'vigil-no-tracing'
+  | 'vigil-no-log'
+  | 'vigil-metrics-only'
+  | 'busy-2us'
+  | 'busy-4us';
 
 /** A request from the benchmark to a server program. */
 export interface ServerRequest {
