@@ -592,46 +592,33 @@ if (results.some((r) => !r.met) || process.env.VIGIL_BENCH_HTTP_ATTRIBUTE === '1
     `metrics alone ${fmt(cpu('vigil-metrics-only') - cpu('bare'))} µs ` +
     `(bare ${fmt(cpu('bare'))} µs/req; ${ATTRIBUTION_ROUNDS} rounds of ${ATTRIBUTION_SECONDS} s)`;
   console.log(costs);
-  for (const v of parts) {
-    const sv = s.get(v)!;
-    results.push({
-      ...higherIsBetter(
-        {
-          suite: 'http',
-          name: `attribution: ${PROGRAMS[v].label}, requests/s`,
-          unit: 'req/s',
-          vigil: sv.rps,
-          peer: s.get('bare')!.rps,
-          peerName: PROGRAMS.bare.label,
-          notes: `${latencyNote('this', sv)}; ${costs}`,
-        },
-        TARGET_VS_BARE,
-      ),
-      target: 'informational',
-      met: true,
-    });
-  }
+  // Informational rows, against bare measured in the same rounds.
+  const against = (v: Variant, kind: string, notes: string): Comparison => ({
+    ...higherIsBetter(
+      {
+        suite: 'http',
+        name: `${kind}: ${PROGRAMS[v].label}, requests/s`,
+        unit: 'req/s',
+        vigil: s.get(v)!.rps,
+        peer: s.get('bare')!.rps,
+        peerName: PROGRAMS.bare.label,
+        notes: `${latencyNote('this', s.get(v)!)}; ${notes}`,
+      },
+      TARGET_VS_BARE,
+    ),
+    target: 'informational',
+    met: true,
+  });
+  for (const v of parts) results.push(against(v, 'attribution', costs));
   for (const v of calibration) {
-    const sv = s.get(v)!;
-    results.push({
-      ...higherIsBetter(
-        {
-          suite: 'http',
-          name: `calibration: ${PROGRAMS[v].label}, requests/s`,
-          unit: 'req/s',
-          vigil: sv.rps,
-          peer: s.get('bare')!.rps,
-          peerName: PROGRAMS.bare.label,
-          notes:
-            `${latencyNote('this', sv)}; the work per request any instrumentation adds ` +
-            `costs at least this much throughput on this machine; per-round ratio ` +
-            `${roundRatioRange(sv, s.get('bare')!)}`,
-        },
-        TARGET_VS_BARE,
+    results.push(
+      against(
+        v,
+        'calibration',
+        'the work per request any instrumentation adds costs at least this much throughput ' +
+          `on this machine; per-round ratio ${roundRatioRange(s.get(v)!, s.get('bare')!)}`,
       ),
-      target: 'informational',
-      met: true,
-    });
+    );
   }
 }
 
