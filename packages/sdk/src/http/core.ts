@@ -582,14 +582,16 @@ export class HttpInstrumentation {
         `,"request_id":${jsonString(record.requestId)}` +
         (reqBytes === undefined ? '' : `,"req_bytes":${reqBytes}`) +
         (resBytes === undefined ? '' : `,"res_bytes":${resBytes}`) +
-        (traceId === undefined ? '' : `,"trace_id":"${traceId}","span_id":"${spanId}"`);
+        (traceId === undefined
+          ? ''
+          : `,"trace_id":${jsonString(traceId)},"span_id":${jsonString(spanId)}`);
       const written = writeSerializedLine(
         logger,
         level,
         ACCESS_LOG_KEYS,
         traceId === undefined ? ACCESS_LOG_NAMED : ACCESS_LOG_NAMED_TRACED,
         members,
-        completed ? '"request completed"' : '"request aborted by the client"',
+        jsonString(msg),
       );
       if (written) return;
     }
