@@ -50,15 +50,29 @@ const all: Comparison[] = existsSync(resultsDir)
 const docPath = join(root, 'docs', 'benchmarks.md');
 const ranSuites = new Set(all.map((r) => r.suite));
 const previous = existsSync(docPath) ? readFileSync(docPath, 'utf8').split('\n') : [];
-// The date of the kept rows: after a filtered run, the rows it kept carry the
-// older date of their own run, so that consecutive filtered runs do not
-// re-date rows they did not measure.
-const previousDate =
-  /\(dated ([^ )]+)/.exec(previous.find((l) => l.startsWith('- Rows of ')) ?? '')?.[1] ??
-  previous
-    .find((l) => l.startsWith('- Date: '))
-    ?.slice('- Date: '.length)
-    .replace(/ \(suites run:.*$/, '');
+// When each suite's rows were measured. A filtered run re-dates only the
+// suites it ran; the others keep the date of their own run, read from the
+// previous file's "Run dates" line (or, in the older layout, from its
+// "Date" line for the suites that run measured and its "Rows of … (dated …)"
+// line for the ones it kept).
+const runDates = new Map<string, string>();
+const datesLine = previous.find((l) => l.startsWith('- Run dates: '));
+if (datesLine !== undefined) {
+  for (const part of datesLine.slice('- Run dates: '.length).split('; ')) {
+    const [suite, date] = part.split(' ');
+    if (suite && date) runDates.set(suite, date);
+  }
+} else {
+  const dated = /^- Date: (\S+)(?: \(suites run: ([^)]*)\))?/.exec(
+    previous.find((l) => l.startsWith('- Date: ')) ?? '',
+  );
+  const kept = /^- Rows of (.*) not re-run: kept from the previous file \(dated ([^ )]+)\)/.exec(
+    previous.find((l) => l.startsWith('- Rows of ')) ?? '',
+  );
+  for (const suite of kept?.[1]?.split(', ') ?? []) runDates.set(suite, kept![2]!);
+  for (const suite of dated?.[2]?.split(', ') ?? []) runDates.set(suite, dated![1]!);
+}
+const now = new Date().toISOString();
 // Table rows come before the free-text sections (whose own tables are not rows).
 const firstSection = previous.findIndex((l) => l.startsWith('<!-- section:'));
 const keptRows = (firstSection < 0 ? previous : previous.slice(0, firstSection))
@@ -123,14 +137,13 @@ const lines = [
   'store whose closed 4-hour windows are compacted and whose newest window sits in recent rows',
   'and the head, as in a live server.',
   '',
-  `- Date: ${new Date().toISOString()}` +
-    (keptSuites.length > 0 ? ` (suites run: ${[...ranSuites].sort().join(', ')})` : ''),
-  ...(keptSuites.length > 0
-    ? [
-        `- Rows of ${keptSuites.join(', ')} not re-run: kept from the previous file` +
-          (previousDate ? ` (dated ${previousDate})` : ''),
-      ]
-    : []),
+  `- Date: ${now}` +
+    (keptSuites.length > 0
+      ? ` (suites run: ${ranSuites.size > 0 ? [...ranSuites].sort().join(', ') : 'none'})`
+      : ''),
+  `- Run dates: ${[...new Set(rows.map((r) => r.suite))]
+    .map((suite) => `${suite} ${ranSuites.has(suite) ? now : (runDates.get(suite) ?? 'unknown')}`)
+    .join('; ')}`,
   `- Node: ${process.version} (V8 ${process.versions.v8})`,
   `- CPU: ${cpu.length} × ${cpu[0]?.model ?? 'unknown'}`,
   '',
