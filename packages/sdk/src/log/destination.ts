@@ -46,6 +46,8 @@ export const DEFAULT_MAX_PENDING_LOG_CHARS = 65536;
 
 /** Destinations with text that must not be lost when the process exits. */
 const live = new Set<WeakRef<LogDestinationImpl>>();
+// A destination collected without end() leaves the set too.
+const forget = new FinalizationRegistry<WeakRef<LogDestinationImpl>>((ref) => live.delete(ref));
 let exitHookInstalled = false;
 
 function flushAllOnExit(): void {
@@ -82,6 +84,7 @@ class LogDestinationImpl implements BatchedLogDestination {
     });
     this.ref = new WeakRef(this);
     live.add(this.ref);
+    forget.register(this, this.ref, this.ref);
     if (!exitHookInstalled) {
       exitHookInstalled = true;
       process.on('exit', flushAllOnExit);
@@ -122,6 +125,7 @@ class LogDestinationImpl implements BatchedLogDestination {
     this.flushSync();
     this.ended = true;
     live.delete(this.ref);
+    forget.unregister(this.ref);
     if (this.ownsFile) this.sonic.end();
   }
 }
