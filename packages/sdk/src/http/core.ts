@@ -571,7 +571,7 @@ export class HttpInstrumentation {
     const level = statusCode >= 500 ? 'error' : statusCode >= 400 ? 'warn' : 'info';
     if (!logger.isLevelEnabled(level)) return;
     const durationMs = Math.round(durationSeconds * 1e6) / 1e3;
-    const msg = completed ? 'request completed' : 'request aborted by the client';
+    const msg = completed ? COMPLETED_MSG : ABORTED_MSG;
     if (record.faultIds === undefined && record.error === undefined) {
       // The common line, written from members serialised here (see
       // log/serialized-line.ts); the logger refuses when it would differ.
@@ -591,7 +591,7 @@ export class HttpInstrumentation {
         ACCESS_LOG_KEYS,
         traceId === undefined ? ACCESS_LOG_NAMED : ACCESS_LOG_NAMED_TRACED,
         members,
-        jsonString(msg),
+        completed ? COMPLETED_MSG_JSON : ABORTED_MSG_JSON,
       );
       if (written) return;
     }
@@ -662,6 +662,11 @@ const ACCESS_LOG_KEYS = new SerializedKeySet([
   'trace_id',
   'span_id',
 ]);
+/** The access log's messages, and as JSON for the fast path. */
+const COMPLETED_MSG = 'request completed';
+const ABORTED_MSG = 'request aborted by the client';
+const COMPLETED_MSG_JSON = JSON.stringify(COMPLETED_MSG);
+const ABORTED_MSG_JSON = JSON.stringify(ABORTED_MSG);
 /** Keys a line names that the correlation context also carries. */
 const ACCESS_LOG_NAMED: ReadonlySet<string> = new Set(['request_id']);
 const ACCESS_LOG_NAMED_TRACED: ReadonlySet<string> = new Set(['request_id', 'trace_id', 'span_id']);
